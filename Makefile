@@ -1,0 +1,48 @@
+# One entry point for people and CI. `make test` and `make run` install what they need.
+SHELL := /bin/bash
+# pyenv machines: make python3.12 (the Lambda runtime) resolvable without changing the user's global setting.
+export PYENV_VERSION ?= 3.12.1:3.13.0:3.11.7
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= eu-west-1
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml functions/requirements.txt | sha1sum | cut -c1-12)
+
+.PHONY: install lint test unit integration run bench build clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml functions/requirements.txt
+	@test -x $(BIN)/python || { python3.12 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint
+
+test: lint
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+run: $(STAMP)
+	$(BIN)/python -m infra.local
+
+bench: $(STAMP)
+	$(BIN)/python -m infra.bench.order_pipeline
+
+build: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build
+
+clean:
+	rm -rf $(VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Books handled webshop orders into Dinero as sales invoices (AWS Lambda functions)."""

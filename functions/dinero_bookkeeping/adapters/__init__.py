@@ -1,0 +1,1 @@
+"""Adapters at the edge: Dinero/Visma Connect over HTTP, DynamoDB, KMS, SQS."""

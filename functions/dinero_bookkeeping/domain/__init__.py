@@ -1,0 +1,1 @@
+"""Pure domain logic and models: no I/O."""

@@ -1,0 +1,94 @@
+"""The "order handled" event on the queue: a Shipmondo v3 SalesOrder plus an optional fulfilment id.
+
+Only the fields the invoice needs are modelled; everything else in a Shipmondo payload is ignored, so a
+real webhook's decoded `data` can be forwarded unchanged. Amounts arrive as decimal strings.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+LineType = Literal["item", "shipping", "discount", "gift_card", "payment_fee"]
+
+
+class _Lenient(BaseModel):
+    """Shipmondo adds fields over time; unknown ones are ignored, ids may come as numbers or strings."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, frozen=True)
+
+
+class Address(_Lenient):
+    name: str | None = None
+    attention: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    zipcode: str | None = None
+    city: str | None = None
+    country_code: str | None = Field(default=None, min_length=2, max_length=2)
+    email: str | None = None
+    mobile: str | None = None
+    telephone: str | None = None
+
+
+class OrderLine(_Lenient):
+    id: int
+    line_type: LineType = "item"
+    item_name: str | None = None
+    item_sku: str | None = None
+    item_variant_code: str | None = None
+    quantity: Decimal = Field(gt=0)
+    unit_price_excluding_vat: Decimal | None = None
+    discount_amount_excluding_vat: Decimal = Decimal("0")
+    amount_excluding_vat: Decimal
+    amount_including_vat: Decimal
+    vat_amount: Decimal
+    vat_percent: Decimal = Field(ge=0, le=1, description="A fraction: 0.25 is 25 %.")
+    currency_code: str | None = Field(default=None, min_length=3, max_length=3)
+
+
+class FulfillmentLine(_Lenient):
+    order_line_id: int
+    shipped_quantity: Decimal | None = Field(default=None, ge=0)
+    quantity: Decimal | None = Field(default=None, ge=0)
+
+    @property
+    def invoiced_quantity(self) -> Decimal:
+        """Shipmondo's order view says `shipped_quantity`, its fulfilment view says `quantity`."""
+        if self.shipped_quantity is not None and self.shipped_quantity > 0:
+            return self.shipped_quantity
+        return self.quantity or Decimal("0")
+
+
+class Fulfillment(_Lenient):
+    id: int
+    type: Literal["outbound", "return"] = "outbound"
+    cancelled: bool = False
+    fulfillment_lines: list[FulfillmentLine] = []
+
+
+class PaymentDetails(_Lenient):
+    amount_including_vat: Decimal | None = None
+    vat_amount: Decimal | None = None
+    currency_code: str | None = Field(default=None, min_length=3, max_length=3)
+
+
+class SalesOrder(_Lenient):
+    id: int
+    order_id: str = Field(min_length=1, max_length=128)
+    ordered_at: datetime | None = None
+    ship_to: Address | None = None
+    bill_to: Address | None = None
+    payment_details: PaymentDetails | None = None
+    order_lines: list[OrderLine] = Field(min_length=1)
+    order_fulfillments: list[Fulfillment] = []
+
+
+class OrderHandledEvent(_Lenient):
+    event_type: Literal["order.handled"]
+    event_id: str = Field(min_length=1, max_length=200)
+    occurred_at: AwareDatetime
+    order_integration_id: str = Field(min_length=1, max_length=200)
+    sales_order: SalesOrder
+    fulfillment_id: int | None = None
