@@ -15,7 +15,8 @@ class Region(StrEnum):
 
 # The 26 EU member states besides Denmark (EU-27). Greece is "GR" in ISO 3166 (its VAT prefix "EL" is not a country).
 EU_COUNTRIES_OUTSIDE_DENMARK = frozenset(
-    "AT BE BG HR CY CZ EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+    {"AT", "BE", "BG", "HR", "CY", "CZ", "EE", "FI", "FR", "DE", "GR", "HU", "IE"}
+    | {"IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
 )
 
 

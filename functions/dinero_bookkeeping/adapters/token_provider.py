@@ -1,0 +1,79 @@
+"""Hands out a valid Dinero access token per connection, refreshing it when needed.
+
+Rotation is the hard part: Visma Connect refresh tokens are one-time. So one worker at a time refreshes (a lease
+in DynamoDB), the rotated token set is stored before anything else happens, and invalid_grant marks the connection
+disconnected instead of retrying forever.
+"""
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from pydantic import SecretStr
+
+from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
+from dinero_bookkeeping.adapters.visma_connect import VismaConnectClient
+from dinero_bookkeeping.domain.errors import ConsentRevokedError, PermanentError, RetryableError
+from dinero_bookkeeping.domain.tokens import StoredTokens
+from dinero_bookkeeping.observability import logger, metrics
+from dinero_bookkeeping.ports import Clock
+
+REFRESH_LEASE = timedelta(seconds=20)
+
+
+class TokenProvider:
+    def __init__(
+        self,
+        connections: DynamoConnections,
+        visma: VismaConnectClient,
+        clock: Clock,
+        *,
+        wait_for_other_refresh_s: float = 3.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._connections = connections
+        self._visma = visma
+        self._clock = clock
+        self._wait_s = wait_for_other_refresh_s
+        self._sleep = sleep
+
+    def access_token(self, connection_id: str, *, rejected: SecretStr | None = None) -> SecretStr:
+        """A usable access token. `rejected` is one Dinero just refused with 401, so it must not be handed out again."""
+        waited = 0.0
+        while True:
+            stored = self._load(connection_id)
+            now = self._clock.now()
+            current = stored.tokens.access_token
+            if current != rejected and stored.tokens.access_usable_at(now):
+                return current
+            if not stored.refresh_leased_at(now) and self._connections.try_lease(stored, now, now + REFRESH_LEASE):
+                return self._refresh(stored)
+            # Another worker is refreshing: its new token will be in the table in a moment.
+            if waited >= self._wait_s:
+                raise RetryableError("Another worker is refreshing the Dinero token")
+            self._sleep(0.2)
+            waited += 0.2
+
+    def _refresh(self, stored: StoredTokens) -> SecretStr:
+        now = self._clock.now()
+        try:
+            tokens = self._visma.refresh(stored.tokens.refresh_token, now)
+        except ConsentRevokedError as error:
+            self._connections.mark_disconnected(stored.connection_id, error.reason, now)
+            metrics.add_metric(name="ConnectionDisconnected", unit="Count", value=1)
+            logger.warning("dinero consent revoked", connection_id=stored.connection_id)
+            raise
+        except (RetryableError, PermanentError):
+            self._connections.release_lease(stored)
+            raise
+        # The old refresh token is dead from this moment: store the new set before doing anything else.
+        if not self._connections.save_refreshed(stored, tokens, self._clock.now()):
+            raise RetryableError("The token set changed while refreshing")
+        metrics.add_metric(name="TokenRefreshed", unit="Count", value=1)
+        return tokens.access_token
+
+    def _load(self, connection_id: str) -> StoredTokens:
+        stored = self._connections.load_tokens(connection_id)
+        if stored is None:
+            raise ConsentRevokedError("Dinero is disconnected: connect Dinero again, then retry the order")
+        return stored

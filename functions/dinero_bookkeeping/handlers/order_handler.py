@@ -1,0 +1,43 @@
+"""SQS → order worker. Each record is one "order handled" event; failures are reported per record."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dinero_bookkeeping.domain.errors import RetryableError
+from dinero_bookkeeping.domain.retry_policy import retry_delay_seconds
+from dinero_bookkeeping.observability import logger, metrics, tracer
+from dinero_bookkeeping.services.book_order import BookOrderService
+from dinero_bookkeeping.wiring import book_order_service, worker_adapters
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def _service() -> BookOrderService:
+    return book_order_service(worker_adapters())
+
+
+def record_handler(record: SQSRecord) -> None:
+    logger.append_keys(message_id=record.message_id)
+    try:
+        outcome = _service().handle_message(record.body, record.message_id)
+    except RetryableError as error:
+        # Raising marks the record failed; the delay decides when SQS offers it again (Retry-After, back-off).
+        delay = retry_delay_seconds(error, int(record.attributes.approximate_receive_count))
+        worker_adapters().queue.delay(record.receipt_handle, delay)
+        metrics.add_metric(name="OrdersRetried", unit="Count", value=1)
+        logger.info("order will be retried", reason=str(error), delay_s=delay)
+        raise
+    metrics.add_metric(name=f"Orders{outcome.value.capitalize()}", unit="Count", value=1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,192 @@
+"""Use case: one "order handled" message becomes exactly one Dinero invoice (booked, or a draft with a reason).
+
+Exactly-once rests on three things: the order record is claimed (conditional write) before Dinero is called; the
+invoice Guid is derived from the order, so a retry after a crash finds the invoice it already created; and an
+attempt that may have reached Dinero looks the invoice up before creating one.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import ValidationError
+
+from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, totals_disagreements
+from dinero_bookkeeping.domain.errors import MalformedEventError, PermanentError, RetryableError
+from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegration, ConnectionStatus
+from dinero_bookkeeping.domain.invoice import ContactDetails, build_invoice, contact_body, skip_reason
+from dinero_bookkeeping.domain.order_event import OrderHandledEvent
+from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
+from dinero_bookkeeping.observability import logger
+from dinero_bookkeeping.ports import (
+    Clock,
+    ConnectionRepository,
+    ContactCache,
+    DineroGateway,
+    DineroOrganizationApi,
+    IntegrationRepository,
+    OrderRecordRepository,
+)
+
+
+class Outcome(StrEnum):
+    BOOKED = "booked"
+    DRAFT = "draft"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+BOOK_AUTOMATICALLY_OFF = "Book automatically is off: review the draft in Dinero and book it there"
+
+
+@dataclass
+class BookOrderService:
+    integrations: IntegrationRepository
+    connections: ConnectionRepository
+    contacts: ContactCache
+    records: OrderRecordRepository
+    dinero: DineroGateway
+    clock: Clock
+    # Longer than one attempt can take (function timeout), shorter than the queue's visibility timeout.
+    lease: timedelta = timedelta(seconds=90)
+
+    def handle_message(self, body: str, message_id: str) -> Outcome:
+        """Entry point for a queue message. Raises RetryableError when the message should come back later."""
+        try:
+            event = OrderHandledEvent.model_validate_json(body)
+        except ValidationError as error:
+            reason = MalformedEventError(f"Not a valid order.handled event: {_field_errors(error)}").reason
+            self.records.reject_event(message_id, body, reason, self.clock.now())
+            logger.warning("order event rejected", message_id=message_id, reason=reason)
+            return Outcome.REJECTED
+        return self.handle(event, message_id)
+
+    def handle(self, event: OrderHandledEvent, message_id: str) -> Outcome:
+        link = self.integrations.get_link(event.order_integration_id)
+        integration = self.integrations.get_integration(link.integration_id) if link else None
+        if integration is None:
+            reason = f"Webshop {event.order_integration_id} is not linked to an accounting integration"
+            self.records.reject_event(message_id, event.model_dump_json(), reason, self.clock.now())
+            logger.warning("order event rejected", message_id=message_id, reason=reason)
+            return Outcome.REJECTED
+        logger.append_keys(integration_id=integration.integration_id, sales_order_id=event.sales_order.id)
+
+        claim = self.records.claim(self._new_record(integration, event), self.clock.now())
+        if not claim.acquired:
+            if claim.record.status is OrderStatus.PROCESSING:
+                raise RetryableError("Another worker is processing this order")
+            logger.info("duplicate delivery ignored", status=claim.record.status.value)
+            return Outcome.DUPLICATE
+        record = claim.record
+        try:
+            return self._invoice(integration, event, record, resumed=claim.resumed)
+        except PermanentError as error:
+            self.records.finish(record, OrderStatus.FAILED, reason=error.reason)
+            logger.warning("order failed permanently", reason=error.reason)
+            return Outcome.FAILED
+        except RetryableError as error:
+            self.records.release(record, f"Will retry: {error}", self.clock.now())
+            raise
+
+    def _invoice(
+        self, integration: AccountingIntegration, event: OrderHandledEvent, record: OrderRecord, *, resumed: bool
+    ) -> Outcome:
+        skip = self._skip_reason(integration, event)
+        if skip:
+            self.records.finish(record, OrderStatus.SKIPPED, reason=skip)
+            return Outcome.SKIPPED
+        self._require_connected(integration)
+        draft = build_invoice(event, self.integrations.get_templates(integration.integration_id), record.invoice_guid)
+        api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
+
+        invoice = api.get_invoice(draft.guid) if resumed else None
+        if invoice is None:
+            contact_guid = self._contact_guid(api, integration, draft.contact)
+            api.create_invoice(draft.dinero_body(contact_guid))
+            invoice = api.get_invoice(draft.guid)
+            if invoice is None:
+                raise RetryableError("Dinero did not return the invoice it just created")
+
+        reasons = [
+            *draft.review_reasons,
+            *totals_disagreements(invoice, draft.expected_total_incl_vat, draft.expected_vat, draft.currency),
+        ]
+        if invoice.status is DineroInvoiceStatus.DRAFT and integration.book_automatically and not reasons:
+            invoice = api.book_invoice(invoice.guid, invoice.timestamp)
+        if invoice.status is DineroInvoiceStatus.BOOKED:
+            self._finish(record, OrderStatus.BOOKED, invoice, reason=None)
+            logger.info("invoice booked", invoice_number=invoice.number)
+            return Outcome.BOOKED
+        reason = "; ".join(reasons) or BOOK_AUTOMATICALLY_OFF
+        self._finish(record, OrderStatus.DRAFT, invoice, reason=reason)
+        logger.info("invoice left as draft", reason=reason)
+        return Outcome.DRAFT
+
+    def _skip_reason(self, integration: AccountingIntegration, event: OrderHandledEvent) -> str | None:
+        if not integration.active:
+            return f"Accounting integration for {integration.organization_name} is not active"
+        return skip_reason(event)
+
+    def _require_connected(self, integration: AccountingIntegration) -> None:
+        if not integration.is_pro:
+            raise PermanentError(
+                f"{integration.organization_name} has no Dinero Pro subscription, which Dinero's API requires"
+            )
+        connection = self.connections.get_connection(integration.connection_id)
+        if connection is None or connection.status is ConnectionStatus.DISCONNECTED:
+            raise PermanentError("Dinero is disconnected: connect Dinero again, then retry the order")
+
+    def _contact_guid(
+        self, api: DineroOrganizationApi, integration: AccountingIntegration, contact: ContactDetails
+    ) -> uuid.UUID:
+        cached = self.contacts.get_contact(integration.integration_id, contact.lookup_key)
+        if cached:
+            return cached
+        found = api.find_contact(email=contact.email, name=contact.name)
+        # A deterministic guid: a retry after a lost answer creates no second contact.
+        guid = found or api.create_contact(contact_body(contact, _contact_guid_for(integration, contact)))
+        self.contacts.put_contact(integration.integration_id, contact.lookup_key, guid)
+        return guid
+
+    def _finish(self, record: OrderRecord, status: OrderStatus, invoice: DineroInvoice, reason: str | None) -> None:
+        self.records.finish(
+            record,
+            status,
+            reason=reason,
+            invoice_number=invoice.number,
+            total_incl_vat=invoice.total_incl_vat,
+            currency=invoice.currency,
+        )
+
+    def _new_record(self, integration: AccountingIntegration, event: OrderHandledEvent) -> OrderRecord:
+        now = self.clock.now()
+        key = order_key(event.order_integration_id, event.sales_order.id, event.fulfillment_id)
+        return OrderRecord(
+            integration_id=integration.integration_id,
+            order_key=key,
+            order_integration_id=event.order_integration_id,
+            sales_order_id=event.sales_order.id,
+            order_number=event.sales_order.order_id,
+            fulfillment_id=event.fulfillment_id,
+            status=OrderStatus.PROCESSING,
+            invoice_guid=invoice_guid_for(integration.integration_id, key),
+            attempts=1,
+            lease_until=now + self.lease,
+            event_json=event.model_dump_json(),
+            created_at=now,
+            updated_at=now,
+        )
+
+
+def _contact_guid_for(integration: AccountingIntegration, contact: ContactDetails) -> uuid.UUID:
+    return uuid.uuid5(ID_NAMESPACE, f"contact/{integration.integration_id}/{contact.lookup_key}")
+
+
+def _field_errors(error: ValidationError) -> str:
+    """Field paths and messages only: the input values may hold personal data."""
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors(include_input=False)]
+    return json.dumps(parts[:5], ensure_ascii=False)

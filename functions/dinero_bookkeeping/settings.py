@@ -1,0 +1,50 @@
+"""Configuration from the environment, validated once per cold start. Nothing else reads os.environ."""
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class AwsSettings(_Settings):
+    TABLE_NAME: str = Field(min_length=1)
+    TOKEN_KEY_ID: str = Field(min_length=1)
+    ORDER_QUEUE_URL: str = Field(min_length=1)
+
+
+class DineroSettings(_Settings):
+    DINERO_API_URL: str = Field(default="https://api.dinero.dk", min_length=1)
+    VISMA_CONNECT_URL: str = Field(default="https://connect.visma.com", min_length=1)
+    DINERO_CLIENT_ID: str = Field(min_length=1)
+    # Deployed: a Secrets Manager ARN. Local runtime and tests: the secret itself.
+    DINERO_CLIENT_SECRET_ARN: str | None = None
+    DINERO_CLIENT_SECRET: SecretStr | None = None
+    DINERO_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=25)
+    DINERO_RATE_LIMIT_PER_MINUTE: int = Field(default=80, ge=1, le=99)
+
+
+class OAuthSettings(_Settings):
+    OAUTH_REDIRECT_URL: str = Field(min_length=1)
+    APP_URL: str = Field(min_length=1)
+
+
+class WorkerSettings(AwsSettings, DineroSettings):
+    """The order worker."""
+
+
+class ApiSettings(WorkerSettings, OAuthSettings):
+    """The OAuth and configuration functions."""
+
+
+@cache
+def worker_settings() -> WorkerSettings:
+    return WorkerSettings.model_validate(dict(os.environ))
+
+
+@cache
+def api_settings() -> ApiSettings:
+    return ApiSettings.model_validate(dict(os.environ))

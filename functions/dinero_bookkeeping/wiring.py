@@ -1,0 +1,84 @@
+"""The composition root: builds real adapters from settings. Handlers call it once per cold start."""
+
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+import requests
+from aws_lambda_powertools.utilities import parameters
+from pydantic import SecretStr
+
+from dinero_bookkeeping.adapters.dinero_client import DineroClient, DineroHttp
+from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
+from dinero_bookkeeping.adapters.dynamodb_integrations import DynamoIntegrations
+from dinero_bookkeeping.adapters.dynamodb_order_records import DynamoOrderRecords
+from dinero_bookkeeping.adapters.kms_token_cipher import KmsTokenCipher
+from dinero_bookkeeping.adapters.sqs_queue import SqsOrderQueue
+from dinero_bookkeeping.adapters.system_clock import SystemClock
+from dinero_bookkeeping.adapters.token_provider import TokenProvider
+from dinero_bookkeeping.adapters.visma_connect import VismaConnectClient
+from dinero_bookkeeping.services.book_order import BookOrderService
+from dinero_bookkeeping.settings import DineroSettings, WorkerSettings, worker_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+@dataclass(frozen=True)
+class Adapters:
+    table: "Table"
+    clock: SystemClock
+    integrations: DynamoIntegrations
+    connections: DynamoConnections
+    records: DynamoOrderRecords
+    queue: SqsOrderQueue
+    visma: VismaConnectClient
+    dinero: DineroClient
+
+
+def client_secret(settings: DineroSettings) -> SecretStr:
+    if settings.DINERO_CLIENT_SECRET is not None:
+        return settings.DINERO_CLIENT_SECRET
+    if not settings.DINERO_CLIENT_SECRET_ARN:
+        raise ValueError("Set DINERO_CLIENT_SECRET_ARN (deployed) or DINERO_CLIENT_SECRET (local)")
+    return SecretStr(str(parameters.get_secret(settings.DINERO_CLIENT_SECRET_ARN, max_age=300)))
+
+
+def build_adapters(settings: WorkerSettings) -> Adapters:
+    session = boto3.session.Session()
+    table = session.resource("dynamodb").Table(settings.TABLE_NAME)
+    clock = SystemClock()
+    connections = DynamoConnections(table, KmsTokenCipher(session.client("kms"), settings.TOKEN_KEY_ID))
+    http = requests.Session()
+    timeout = settings.DINERO_TIMEOUT_SECONDS
+    visma = VismaConnectClient(
+        http, settings.VISMA_CONNECT_URL, settings.DINERO_CLIENT_ID, client_secret(settings), timeout
+    )
+    tokens = TokenProvider(connections, visma, clock)
+    return Adapters(
+        table=table,
+        clock=clock,
+        integrations=DynamoIntegrations(table),
+        connections=connections,
+        records=DynamoOrderRecords(table, clock),
+        queue=SqsOrderQueue(session.client("sqs"), settings.ORDER_QUEUE_URL),
+        visma=visma,
+        dinero=DineroClient(DineroHttp(http, settings.DINERO_API_URL, settings.DINERO_TIMEOUT_SECONDS), tokens),
+    )
+
+
+def book_order_service(adapters: Adapters) -> BookOrderService:
+    return BookOrderService(
+        integrations=adapters.integrations,
+        connections=adapters.connections,
+        contacts=adapters.integrations,
+        records=adapters.records,
+        dinero=adapters.dinero,
+        clock=adapters.clock,
+    )
+
+
+@cache
+def worker_adapters() -> Adapters:
+    return build_adapters(worker_settings())

@@ -1,0 +1,1 @@
+"""Shared test support: in-memory fakes of the ports, builders of events and records."""

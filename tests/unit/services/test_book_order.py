@@ -1,0 +1,314 @@
+"""BookOrderService against in-memory fakes: outcomes, exactly-once and the failure rules."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from support.events import order_event, standard_templates
+from support.fakes import FakeDinero, FixedClock, InMemoryConnections, InMemoryIntegrations, InMemoryOrderRecords
+
+from dinero_bookkeeping.domain.errors import DineroValidationError, RetryableError
+from dinero_bookkeeping.domain.integration import (
+    AccountingIntegration,
+    Connection,
+    ConnectionStatus,
+    OrderIntegrationLink,
+)
+from dinero_bookkeeping.domain.order_record import OrderStatus
+from dinero_bookkeeping.domain.templates import TemplateKind
+from dinero_bookkeeping.services.book_order import BOOK_AUTOMATICALLY_OFF, BookOrderService, Outcome
+
+INTEGRATION_ID = "integration-1"
+VAT_RATES = {1000: Decimal("0.25"), 1350: Decimal("0.25"), 1100: Decimal("0"), 1255: Decimal("0"), 1300: Decimal("0")}
+
+
+class World:
+    def __init__(self, *, book_automatically: bool = True, active: bool = True, is_pro: bool = True) -> None:
+        self.clock = FixedClock()
+        now = self.clock.now()
+        self.integrations = InMemoryIntegrations()
+        self.integrations.integrations[INTEGRATION_ID] = AccountingIntegration(
+            integration_id=INTEGRATION_ID,
+            merchant_id="merchant-1",
+            connection_id="connection-1",
+            organization_id=1001,
+            organization_name="Nordlys Webshop ApS",
+            is_pro=is_pro,
+            active=active,
+            book_automatically=book_automatically,
+            created_at=now,
+            updated_at=now,
+        )
+        self.integrations.templates[INTEGRATION_ID] = standard_templates()
+        self.integrations.links["webshop-1"] = OrderIntegrationLink(
+            order_integration_id="webshop-1", integration_id=INTEGRATION_ID, merchant_id="merchant-1", linked_at=now
+        )
+        self.connections = InMemoryConnections(
+            {"connection-1": Connection(connection_id="connection-1", merchant_id="merchant-1", updated_at=now)}
+        )
+        self.records = InMemoryOrderRecords()
+        self.dinero = FakeDinero(vat_rates=dict(VAT_RATES))
+        self.service = BookOrderService(
+            integrations=self.integrations,
+            connections=self.connections,
+            contacts=self.integrations,
+            records=self.records,
+            dinero=self.dinero,
+            clock=self.clock,
+        )
+
+    def deliver(self, name: str = "danish_private", message_id: str = "m-1", **overrides: object) -> Outcome:
+        return self.service.handle_message(json.dumps(order_event(name, **overrides)), message_id)
+
+
+def test_handled_danish_order_with_book_automatically_is_booked() -> None:
+    # Given
+    world = World()
+    # When
+    outcome = world.deliver()
+    # Then
+    assert outcome is Outcome.BOOKED
+    record = world.records.only()
+    assert record.status is OrderStatus.BOOKED
+    assert record.invoice_number == 1
+    assert record.total_incl_vat == Decimal("527.90")
+    assert record.reason is None
+    (invoice,) = world.dinero.invoices.values()
+    assert invoice["body"]["ExternalReference"] == "10421"
+    assert [line["AccountNumber"] for line in invoice["body"]["ProductLines"]] == [1000, 1000, 1350]
+
+
+def test_book_automatically_off_leaves_a_draft_with_the_reason() -> None:
+    # Given
+    world = World(book_automatically=False)
+    # When
+    outcome = world.deliver()
+    # Then
+    assert outcome is Outcome.DRAFT
+    assert world.records.only().reason == BOOK_AUTOMATICALLY_OFF
+    assert world.dinero.calls["book_invoice"] == 0
+
+
+def test_vat_the_account_does_not_carry_leaves_a_draft_even_with_book_automatically() -> None:
+    # Given: a German private order charged Danish VAT, while Product (EU) is the VAT-free EU goods account
+    world = World()
+    # When
+    outcome = world.deliver("eu_private_de")
+    # Then
+    assert outcome is Outcome.DRAFT
+    reason = world.records.only().reason or ""
+    assert "VAT" in reason and "check the VAT code" in reason
+    assert world.dinero.calls["book_invoice"] == 0
+
+
+def test_same_event_delivered_twice_creates_one_invoice() -> None:
+    # Given
+    world = World()
+    world.deliver(message_id="m-1")
+    # When
+    outcome = world.deliver(message_id="m-2")
+    # Then
+    assert outcome is Outcome.DUPLICATE
+    assert len(world.dinero.invoices) == 1
+    assert world.dinero.calls["create_invoice"] == 1
+
+
+def test_order_held_by_another_worker_is_retried_later() -> None:
+    # Given: another worker claimed the order a moment ago and still holds its lease
+    world = World()
+    world.dinero.failures["create_invoice"] = [RetryableError("Dinero answered 500")]
+    with pytest.raises(RetryableError):
+        world.deliver()
+    world.records.records[world.records.only().invoice_guid] = world.records.only().model_copy(
+        update={"status": OrderStatus.PROCESSING, "lease_until": world.clock.now() + timedelta(seconds=60)}
+    )
+    # When / Then
+    with pytest.raises(RetryableError, match="Another worker"):
+        world.deliver(message_id="m-2")
+    assert world.dinero.invoices == {}
+
+
+def test_lost_answer_after_dinero_created_the_invoice_still_ends_with_one_booked_invoice() -> None:
+    # Given: Dinero creates the invoice but the answer never arrives
+    world = World()
+    world.dinero.lost_answers["create_invoice"] = [RetryableError("Dinero did not answer (outcome unknown)")]
+    with pytest.raises(RetryableError):
+        world.deliver()
+    assert world.records.only().status is OrderStatus.PROCESSING
+    # When: the message comes back after its delay
+    world.clock.advance(30)
+    outcome = world.deliver(message_id="m-1")
+    # Then
+    assert outcome is Outcome.BOOKED
+    assert len(world.dinero.invoices) == 1
+    assert world.dinero.calls["create_invoice"] == 1
+    assert world.records.only().attempts == 2
+
+
+def test_lost_answer_after_booking_records_the_booked_invoice_without_booking_again() -> None:
+    # Given
+    world = World()
+    world.dinero.lost_answers["book_invoice"] = [RetryableError("Dinero did not answer (outcome unknown)")]
+    with pytest.raises(RetryableError):
+        world.deliver()
+    # When
+    outcome = world.deliver()
+    # Then
+    assert outcome is Outcome.BOOKED
+    assert world.dinero.calls["book_invoice"] == 1
+    assert world.records.only().invoice_number == 1
+
+
+def test_transient_failure_releases_the_order_with_a_reason() -> None:
+    # Given
+    world = World()
+    world.dinero.failures["get_invoice"] = [RetryableError("Dinero answered 503 to GET /v1/{id}/invoices/{id}")]
+    # When
+    with pytest.raises(RetryableError):
+        world.deliver()
+    # Then
+    record = world.records.only()
+    assert record.status is OrderStatus.PROCESSING
+    assert record.lease_until == world.clock.now()
+    assert record.reason == "Will retry: Dinero answered 503 to GET /v1/{id}/invoices/{id}"
+
+
+def test_dinero_validation_error_is_recorded_as_a_permanent_failure() -> None:
+    # Given
+    world = World()
+    world.dinero.failures["create_invoice"] = [DineroValidationError("Dinero rejected /invoices: AccountNumber: no")]
+    # When
+    outcome = world.deliver()
+    # Then
+    assert outcome is Outcome.FAILED
+    assert world.records.only().reason == "Dinero rejected /invoices: AccountNumber: no"
+
+
+def test_incomplete_template_fails_naming_it_and_a_retry_after_filling_it_books() -> None:
+    # Given: an EU order while Product (EU) has no account
+    world = World()
+    world.integrations.templates[INTEGRATION_ID] = standard_templates(product_eu=None)
+    assert world.deliver("eu_private_de") is Outcome.FAILED
+    assert world.records.only().reason == "Product (EU) has no account"
+    # When: the merchant fills it (EU consumers below the OSS threshold pay Danish VAT) and asks for a retry
+    world.integrations.templates[INTEGRATION_ID] = standard_templates(product_eu=1000, shipping_eu=1350)
+    record = world.records.only()
+    world.records.records[record.invoice_guid] = record.model_copy(update={"status": OrderStatus.QUEUED})
+    outcome = world.deliver("eu_private_de", message_id="m-retry")
+    # Then
+    assert outcome is Outcome.BOOKED
+    assert len(world.dinero.invoices) == 1
+
+
+def test_malformed_event_is_rejected_with_field_errors_and_not_retried() -> None:
+    # Given
+    world = World()
+    body = json.dumps({"event_type": "order.handled", "event_id": "e-1"})
+    # When
+    outcome = world.service.handle_message(body, "m-bad")
+    # Then
+    assert outcome is Outcome.REJECTED
+    (rejected,) = world.records.rejected
+    assert rejected["message_id"] == "m-bad" and rejected["body"] == body
+    assert "sales_order: Field required" in rejected["reason"]
+
+
+def test_event_that_is_not_json_is_rejected() -> None:
+    # Given
+    world = World()
+    # When
+    outcome = world.service.handle_message("not json", "m-bad")
+    # Then
+    assert outcome is Outcome.REJECTED
+    assert "Not a valid order.handled event" in world.records.rejected[0]["reason"]
+
+
+def test_event_for_an_unlinked_webshop_is_rejected_naming_it() -> None:
+    # Given
+    world = World()
+    # When
+    outcome = world.deliver(order_integration_id="webshop-unknown")
+    # Then
+    assert outcome is Outcome.REJECTED
+    assert world.records.rejected[0]["reason"] == "Webshop webshop-unknown is not linked to an accounting integration"
+
+
+def test_returning_customer_costs_no_contact_lookup() -> None:
+    # Given
+    world = World()
+    world.deliver("danish_private")
+    # When: the same customer orders again
+    second = order_event("danish_private")
+    second["sales_order"]["id"] = 999
+    second["sales_order"]["order_id"] = "10999"
+    world.service.handle_message(json.dumps(second), "m-2")
+    # Then
+    assert world.dinero.calls["find_contact"] == 1
+    assert world.dinero.calls["create_contact"] == 1
+    assert len(world.dinero.invoices) == 2
+
+
+def test_organization_without_pro_fails_with_an_actionable_reason() -> None:
+    # Given
+    world = World(is_pro=False)
+    # When
+    outcome = world.deliver()
+    # Then
+    assert outcome is Outcome.FAILED
+    assert "no Dinero Pro" in (world.records.only().reason or "")
+    assert sum(world.dinero.calls.values()) == 0
+
+
+def test_disconnected_dinero_fails_asking_to_reconnect() -> None:
+    # Given
+    world = World()
+    connection = world.connections.connections["connection-1"]
+    world.connections.connections["connection-1"] = connection.model_copy(
+        update={"status": ConnectionStatus.DISCONNECTED}
+    )
+    # When
+    outcome = world.deliver()
+    # Then
+    assert outcome is Outcome.FAILED
+    assert world.records.only().reason == "Dinero is disconnected: connect Dinero again, then retry the order"
+
+
+def test_inactive_integration_skips_the_order() -> None:
+    # Given
+    world = World(active=False)
+    # When
+    outcome = world.deliver()
+    # Then
+    assert outcome is Outcome.SKIPPED
+    assert world.records.only().status is OrderStatus.SKIPPED
+    assert sum(world.dinero.calls.values()) == 0
+
+
+def test_gift_card_order_stays_a_draft_for_review() -> None:
+    # Given
+    world = World()
+    # When
+    outcome = world.deliver("with_gift_card")
+    # Then
+    assert outcome is Outcome.DRAFT
+    assert "gift card" in (world.records.only().reason or "")
+
+
+def test_partial_fulfilments_become_separate_invoices() -> None:
+    # Given
+    world = World()
+    event = order_event("partial_fulfilment")
+    second_id = next(f["id"] for f in event["sales_order"]["order_fulfillments"] if f["id"] != event["fulfillment_id"])
+    # When
+    first = world.deliver("partial_fulfilment", message_id="m-1")
+    second = world.deliver("partial_fulfilment", message_id="m-2", fulfillment_id=second_id)
+    # Then
+    assert (first, second) == (Outcome.BOOKED, Outcome.BOOKED)
+    assert len(world.dinero.invoices) == 2
+    assert {record.fulfillment_id for record in world.records.records.values()} == {event["fulfillment_id"], second_id}
+
+
+def test_template_kind_labels_name_the_template_in_reasons() -> None:
+    # Given / When / Then
+    assert TemplateKind.SHIPPING_OUTSIDE_EU.label == "Shipping (Outside EU)"
