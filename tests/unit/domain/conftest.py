@@ -1,0 +1,65 @@
+"""Realistic orders and a complete template set for the domain tests.
+
+The orders are the "order handled" events in tests/data/orders/, shared with other suites as event fixtures.
+"""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from dinero_bookkeeping.domain.order_event import OrderHandledEvent
+from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind, TemplateSet
+
+ORDERS_DIR = Path(__file__).parents[2] / "data" / "orders"
+
+LAYOUT_ID = UUID("0b7a1a36-5b4e-4d8e-9a53-6a2f3c1d9e01")
+
+# Revenue accounts as in Dinero's standard chart where it has one (1000 domestic sales, 1100 EU goods, 1255 export of
+# goods, 1350 taxable freight, 1300 VAT-free freight); 1360 stands for an EU freight account the merchant added.
+ACCOUNTS = {
+    TemplateKind.PRODUCT_DOMESTIC: 1000,
+    TemplateKind.PRODUCT_EU: 1100,
+    TemplateKind.PRODUCT_OUTSIDE_EU: 1255,
+    TemplateKind.SHIPPING_DOMESTIC: 1350,
+    TemplateKind.SHIPPING_EU: 1360,
+    TemplateKind.SHIPPING_OUTSIDE_EU: 1300,
+}
+
+OrderData = dict[str, Any]
+
+
+@pytest.fixture
+def order_data() -> Callable[[str], OrderData]:
+    """Reads tests/data/orders/<name>.json as a fresh dict, so a test can change it before parsing."""
+
+    def load(name: str) -> OrderData:
+        data: OrderData = json.loads((ORDERS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+        return data
+
+    return load
+
+
+@pytest.fixture
+def order_event(order_data: Callable[[str], OrderData]) -> Callable[[str], OrderHandledEvent]:
+    """Parses tests/data/orders/<name>.json into an event, as the queue consumer would."""
+
+    def load(name: str) -> OrderHandledEvent:
+        return OrderHandledEvent.model_validate(order_data(name))
+
+    return load
+
+
+@pytest.fixture
+def templates() -> TemplateSet:
+    """An integration with every template filled in: layout, 8 days net, and an account per kind and region."""
+    invoice = Template(
+        kind=TemplateKind.INVOICE,
+        layout_id=LAYOUT_ID,
+        payment_condition_type=PaymentConditionType.NETTO,
+        payment_condition_days=8,
+    )
+    accounts = {kind: Template(kind=kind, account_number=number) for kind, number in ACCOUNTS.items()}
+    return TemplateSet(templates={TemplateKind.INVOICE: invoice, **accounts})
