@@ -82,3 +82,14 @@ def book_order_service(adapters: Adapters) -> BookOrderService:
 @cache
 def worker_adapters() -> Adapters:
     return build_adapters(worker_settings())
+
+
+@cache
+def worker_service() -> BookOrderService:
+    return book_order_service(worker_adapters())
+
+
+def clear_caches() -> None:
+    """Forget settings and adapters, for a process that points the same handlers at new resources (local runtime)."""
+    for cached in (worker_settings, worker_adapters, worker_service):
+        cached.cache_clear()

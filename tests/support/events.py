@@ -10,10 +10,10 @@ from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, 
 
 ORDERS = Path(__file__).resolve().parent.parent / "data" / "orders"
 
-# The layout id the sandbox's demo organizations use as their default layout is irrelevant to unit tests.
+# Any layout id: unit tests do not look it up.
 LAYOUT_ID = UUID("7d0c2a8e-5b0e-4a43-9d55-6f1b2f0a9c11")
 
-# Dinero's standard chart: 1000 sales with VAT, 1100 EU goods, 1255 export, 1350 freight with VAT, 1300 freight VAT-free.
+# Dinero's standard chart: 1000 sales with VAT, 1100 EU goods, 1255 export, 1350 freight w/ VAT, 1300 freight w/o.
 STANDARD_ACCOUNTS = {
     TemplateKind.PRODUCT_DOMESTIC: 1000,
     TemplateKind.PRODUCT_EU: 1100,

@@ -1,6 +1,5 @@
 """SQS → order worker. Each record is one "order handled" event; failures are reported per record."""
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -11,21 +10,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dinero_bookkeeping.domain.errors import RetryableError
 from dinero_bookkeeping.domain.retry_policy import retry_delay_seconds
 from dinero_bookkeeping.observability import logger, metrics, tracer
-from dinero_bookkeeping.services.book_order import BookOrderService
-from dinero_bookkeeping.wiring import book_order_service, worker_adapters
+from dinero_bookkeeping.wiring import worker_adapters, worker_service
 
 processor = BatchProcessor(event_type=EventType.SQS)
-
-
-@cache
-def _service() -> BookOrderService:
-    return book_order_service(worker_adapters())
 
 
 def record_handler(record: SQSRecord) -> None:
     logger.append_keys(message_id=record.message_id)
     try:
-        outcome = _service().handle_message(record.body, record.message_id)
+        outcome = worker_service().handle_message(record.body, record.message_id)
     except RetryableError as error:
         # Raising marks the record failed; the delay decides when SQS offers it again (Retry-After, back-off).
         delay = retry_delay_seconds(error, int(record.attributes.approximate_receive_count))

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind, TemplateSet
 

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+
 from dinero_bookkeeping.domain.errors import MalformedEventError, PermanentError, TemplateIncompleteError
 from dinero_bookkeeping.domain.invoice import (
     RETURN_SKIP_REASON,

@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 
 import pytest
+
 from dinero_bookkeeping.domain.money import ORE, decimal_to_json_number, format_amount, is_whole_ore, round_ore
 
 

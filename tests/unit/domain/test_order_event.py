@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dinero_bookkeeping.domain.order_event import FulfillmentLine, OrderHandledEvent
 from pydantic import ValidationError
+
+from dinero_bookkeeping.domain.order_event import FulfillmentLine, OrderHandledEvent
 
 ORDERS_DIR = Path(__file__).parents[2] / "data" / "orders"
 

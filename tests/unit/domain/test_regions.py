@@ -1,6 +1,7 @@
 """VAT regions from the delivery country."""
 
 import pytest
+
 from dinero_bookkeeping.domain.regions import EU_COUNTRIES_OUTSIDE_DENMARK, Region, region_for_country
 
 

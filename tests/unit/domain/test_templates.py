@@ -4,10 +4,11 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from pydantic import ValidationError
+
 from dinero_bookkeeping.domain.errors import TemplateIncompleteError
 from dinero_bookkeeping.domain.regions import Region
 from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind, TemplateSet
-from pydantic import ValidationError
 
 LAYOUT_ID = UUID("0b7a1a36-5b4e-4d8e-9a53-6a2f3c1d9e01")
 

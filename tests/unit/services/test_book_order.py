@@ -5,8 +5,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from support.events import order_event, standard_templates
-from support.fakes import FakeDinero, FixedClock, InMemoryConnections, InMemoryIntegrations, InMemoryOrderRecords
 
 from dinero_bookkeeping.domain.errors import DineroValidationError, RetryableError
 from dinero_bookkeeping.domain.integration import (
@@ -18,6 +16,8 @@ from dinero_bookkeeping.domain.integration import (
 from dinero_bookkeeping.domain.order_record import OrderStatus
 from dinero_bookkeeping.domain.templates import TemplateKind
 from dinero_bookkeeping.services.book_order import BOOK_AUTOMATICALLY_OFF, BookOrderService, Outcome
+from support.events import order_event, standard_templates
+from support.fakes import FakeDinero, FixedClock, InMemoryConnections, InMemoryIntegrations, InMemoryOrderRecords
 
 INTEGRATION_ID = "integration-1"
 VAT_RATES = {1000: Decimal("0.25"), 1350: Decimal("0.25"), 1100: Decimal("0"), 1255: Decimal("0"), 1300: Decimal("0")}
