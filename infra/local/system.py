@@ -74,6 +74,7 @@ class LocalSystem:
         moto_port: int = 0,
         sandbox_port: int = 0,
         sandbox_state: SandboxState | None = None,
+        environment: dict[str, str] | None = None,
     ) -> None:
         self._template = template
         self._dinero = dinero
@@ -81,6 +82,7 @@ class LocalSystem:
         self._prefix = prefix or f"local-{secrets.token_hex(3)}"
         self._ports = {"gateway": gateway_port, "moto": moto_port, "sandbox": sandbox_port}
         self._sandbox_state = sandbox_state
+        self._extra_environment = environment or {}
         self._moto: ThreadedMotoServer | None = None
         self._saved_environment: dict[str, str] | None = None
         self.sandbox: DineroSandbox | None = None
@@ -195,6 +197,7 @@ class LocalSystem:
             "DINERO_CLIENT_SECRET": dinero.client_secret,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+            **self._extra_environment,
         }
 
     def _sandbox_endpoints(self) -> DineroEndpoints:

@@ -1,7 +1,11 @@
 """Seeding a connected, configured merchant straight through the adapters (for tests of the order pipeline)."""
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
+
+from boto3.dynamodb.conditions import Key
+from pydantic import SecretStr
 
 from dinero_bookkeeping.domain.integration import (
     AccountingIntegration,
@@ -10,12 +14,10 @@ from dinero_bookkeeping.domain.integration import (
     connection_id_for,
     integration_id_for,
 )
-from dinero_bookkeeping.domain.templates import TemplateKind
 from dinero_bookkeeping.domain.tokens import TokenSet
 from dinero_bookkeeping.wiring import worker_adapters
 from infra.local.dinero_sandbox import DEMO_CLIENT_ID, DEMO_PRO_ORG_ID, DEMO_USER
 from infra.local.system import LocalSystem
-from pydantic import SecretStr
 from support.events import standard_templates
 
 MERCHANT = "merchant-1"
@@ -54,11 +56,28 @@ def connect_merchant(
             updated_at=now,
         )
     )
-    layout_id = UUID(str(system.sandbox.state.default_layout_id(DEMO_PRO_ORG_ID)))
+    layout_id = UUID(system.sandbox.state.organizations[DEMO_PRO_ORG_ID].default_layout().id)
     for kind, template in standard_templates(layout_id, **accounts).templates.items():
         assert kind is template.kind
         adapters.integrations.put_template(integration_id, template)
     adapters.integrations.put_link(
-        OrderIntegrationLink(order_integration_id=WEBSHOP, integration_id=integration_id, merchant_id=merchant_id, linked_at=now)
+        OrderIntegrationLink(
+            order_integration_id=WEBSHOP, integration_id=integration_id, merchant_id=merchant_id, linked_at=now
+        )
     )
     return integration_id
+
+
+def order_records(integration_id: str) -> list[dict[str, Any]]:
+    """The integration's order records as stored, oldest first."""
+    table = worker_adapters().table
+    response = table.query(
+        KeyConditionExpression=Key("pk").eq(f"INTEGRATION#{integration_id}") & Key("sk").begins_with("ORDER#"),
+        ConsistentRead=True,
+    )
+    return sorted(response["Items"], key=lambda item: str(item["created_at"]))
+
+
+def rejected_events() -> list[dict[str, Any]]:
+    table = worker_adapters().table
+    return list(table.query(KeyConditionExpression=Key("pk").eq("REJECTED_EVENTS"), ConsistentRead=True)["Items"])

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dinero_bookkeeping.domain.errors import RetryableError
 from dinero_bookkeeping.domain.retry_policy import retry_delay_seconds
 from dinero_bookkeeping.observability import logger, metrics, tracer
+from dinero_bookkeeping.settings import worker_settings
 from dinero_bookkeeping.wiring import worker_adapters, worker_service
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -21,7 +22,8 @@ def record_handler(record: SQSRecord) -> None:
         outcome = worker_service().handle_message(record.body, record.message_id)
     except RetryableError as error:
         # Raising marks the record failed; the delay decides when SQS offers it again (Retry-After, back-off).
-        delay = retry_delay_seconds(error, int(record.attributes.approximate_receive_count))
+        receive_count = int(record.attributes.approximate_receive_count)
+        delay = retry_delay_seconds(error, receive_count, worker_settings().RETRY_BASE_DELAY_SECONDS)
         worker_adapters().queue.delay(record.receipt_handle, delay)
         metrics.add_metric(name="OrdersRetried", unit="Count", value=1)
         logger.info("order will be retried", reason=str(error), delay_s=delay)
