@@ -1,0 +1,93 @@
+"""What a new organization looks like in the sandbox: Dinero's Danish standard chart, VAT types, layouts, settings.
+
+The chart's sales part follows Dinero's standard chart of accounts ("standardkontoplan"), VAT codes as Dinero names
+them (U25 domestic sales, UEUV/UEUV2/UEUY EU sales, UVV/UVY exports, I25 purchases, "none" for no VAT).
+"""
+
+from decimal import Decimal
+
+from infra.local.dinero_sandbox.organization import EntryAccount, LayoutTemplate, Organization, VatType, layout_id
+
+DEMO_CLIENT_ID = "isv_sandbox_client"
+DEMO_CLIENT_SECRET = "sandbox-secret"  # a published demo credential, valid only against the sandbox
+DEMO_USER = "demo-user"
+DEMO_PRO_ORG_ID = 1001
+DEMO_NON_PRO_ORG_ID = 1002
+DEMO_OTHER_USER = "other-user"
+DEMO_OTHER_ORG_ID = 2001
+
+STANDARD_CHART = (
+    EntryAccount(1000, "Salg af varer/ydelser m/moms", "U25", is_default_sales_account=True),
+    EntryAccount(1050, "Salg af varer/ydelser u/moms", "none"),
+    EntryAccount(1090, "Salg af varer (gammel konto)", "U25", is_hidden=True),
+    EntryAccount(1100, "EU-leverancer varer - indberettes (rubrik B-varer)", "UEUV"),
+    EntryAccount(1150, "EU-leverancer varer - indberettes ikke (rubrik B-varer)", "UEUV2"),
+    EntryAccount(1200, "EU-leverancer ydelser (rubrik B-ydelser)", "UEUY"),
+    EntryAccount(1255, "Salg af varer til udlandet (rubrik C)", "UVV"),
+    EntryAccount(1260, "Salg af ydelser til udlandet (rubrik C)", "UVY"),
+    EntryAccount(1300, "Salg af fragt - momsfrie", "none"),
+    EntryAccount(1350, "Salg af fragt - momspligtig", "U25"),
+    EntryAccount(1400, "Rykkergebyrer, administrationsgebyr", "none"),
+    EntryAccount(2000, "Varekøb", "I25", "Variable Expenses", "Variable omkostninger"),
+    EntryAccount(2200, "Fragtomkostninger", "I25", "Variable Expenses", "Variable omkostninger"),
+)
+
+STANDARD_VAT_TYPES = (
+    VatType("U25", "Dansk salgsmoms 25%", Decimal("0.25")),
+    VatType("UEUV", "Salg af varer til andre EU-lande", Decimal("0")),
+    VatType("UEUV2", "Salg af varer til andre EU-lande (indberettes ikke)", Decimal("0")),
+    VatType("UEUY", "Salg af ydelser til andre EU-lande", Decimal("0")),
+    VatType("UVV", "Salg af varer til lande uden for EU", Decimal("0")),
+    VatType("UVY", "Salg af ydelser til lande uden for EU", Decimal("0")),
+    VatType("I25", "Dansk købsmoms 25%", Decimal("0.25")),
+    VatType("none", "Ingen moms", Decimal("0")),
+)
+
+
+def standard_organization(organization_id: int, name: str, owner: str, is_pro: bool) -> Organization:
+    layouts = [
+        LayoutTemplate(layout_id(organization_id, "Standard"), "Standard", is_default=True, theme="Standard"),
+        LayoutTemplate(layout_id(organization_id, "Webshop"), "Webshop", is_default=False, theme="Box"),
+    ]
+    profile = {
+        "Name": name,
+        "Id": organization_id,
+        "Type": "Default",
+        "IsPro": is_pro,
+        "IsPayingPro": is_pro,
+        "IsVatFree": False,
+        "Email": None,
+        "Phone": None,
+        "Street": None,
+        "City": None,
+        "ZipCode": None,
+        "AttPerson": None,
+        "IsTaxFreeUnion": False,
+        "VatNumber": None,
+        "CountryKey": "DK",
+        "Website": None,
+    }
+    settings = {
+        "LinesInclVat": False,
+        "FikCode": None,
+        "UseFikCode": False,
+        "DefaultAccountNumber": 1000,
+        "InvoiceTemplateId": layouts[0].id,
+        "AddVoucherAsPdfAttachment": True,
+        "ReminderFee": Decimal("100"),
+        "ReminderInterestRate": Decimal("0.7"),
+        "TrustPilotEmail": None,
+        "PaymentConditionNumberOfDays": 8,
+        "PaymentConditionType": "Netto",
+    }
+    return Organization(
+        id=organization_id,
+        name=name,
+        owner=owner,
+        is_pro=is_pro,
+        profile=profile,
+        accounts={account.number: account for account in STANDARD_CHART},
+        vat_types={vat_type.code: vat_type for vat_type in STANDARD_VAT_TYPES},
+        layouts=layouts,
+        sales_settings=settings,
+    )
