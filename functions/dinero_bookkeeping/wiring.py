@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from dinero_bookkeeping.adapters.dinero_client import DineroClient, DineroHttp
 from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
 from dinero_bookkeeping.adapters.dynamodb_integrations import DynamoIntegrations
+from dinero_bookkeeping.adapters.dynamodb_oauth_states import DynamoOAuthStates
 from dinero_bookkeeping.adapters.dynamodb_order_records import DynamoOrderRecords
 from dinero_bookkeeping.adapters.kms_token_cipher import KmsTokenCipher
 from dinero_bookkeeping.adapters.sqs_queue import SqsOrderQueue
@@ -19,7 +20,12 @@ from dinero_bookkeeping.adapters.system_clock import SystemClock
 from dinero_bookkeeping.adapters.token_provider import TokenProvider
 from dinero_bookkeeping.adapters.visma_connect import VismaConnectClient
 from dinero_bookkeeping.services.book_order import BookOrderService
-from dinero_bookkeeping.settings import DineroSettings, WorkerSettings, worker_settings
+from dinero_bookkeeping.services.connect_dinero import ConnectDineroService
+from dinero_bookkeeping.services.manage_integrations import ManageIntegrationsService
+from dinero_bookkeeping.services.manage_links import ManageLinksService
+from dinero_bookkeeping.services.manage_templates import ManageTemplatesService
+from dinero_bookkeeping.services.order_history import OrderHistoryService
+from dinero_bookkeeping.settings import DineroSettings, WorkerSettings, api_settings, worker_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -89,7 +95,64 @@ def worker_service() -> BookOrderService:
     return book_order_service(worker_adapters())
 
 
+@cache
+def api_adapters() -> Adapters:
+    """The OAuth and configuration functions' adapters."""
+    return build_adapters(api_settings())
+
+
+@cache
+def connect_service() -> ConnectDineroService:
+    adapters, settings = api_adapters(), api_settings()
+    return ConnectDineroService(
+        states=DynamoOAuthStates(adapters.table),
+        visma=adapters.visma,
+        organizations=adapters.dinero,
+        connections=adapters.connections,
+        integrations=adapters.integrations,
+        clock=adapters.clock,
+        redirect_uri=settings.OAUTH_REDIRECT_URL,
+        app_url=settings.APP_URL,
+    )
+
+
+@cache
+def integrations_service() -> ManageIntegrationsService:
+    adapters = api_adapters()
+    return ManageIntegrationsService(
+        integrations=adapters.integrations, connections=adapters.connections, clock=adapters.clock
+    )
+
+
+@cache
+def templates_service() -> ManageTemplatesService:
+    adapters = api_adapters()
+    return ManageTemplatesService(
+        integrations=adapters.integrations,
+        connections=adapters.connections,
+        dinero=adapters.dinero,
+        clock=adapters.clock,
+    )
+
+
+@cache
+def links_service() -> ManageLinksService:
+    adapters = api_adapters()
+    return ManageLinksService(integrations=adapters.integrations, clock=adapters.clock)
+
+
+@cache
+def order_history_service() -> OrderHistoryService:
+    adapters = api_adapters()
+    return OrderHistoryService(
+        integrations=adapters.integrations, records=adapters.records, queue=adapters.queue, clock=adapters.clock
+    )
+
+
 def clear_caches() -> None:
     """Forget settings and adapters, for a process that points the same handlers at new resources (local runtime)."""
-    for cached in (worker_settings, worker_adapters, worker_service):
+    for cached in (
+        *(worker_settings, worker_adapters, worker_service, api_settings, api_adapters),
+        *(connect_service, integrations_service, templates_service, links_service, order_history_service),
+    ):
         cached.cache_clear()

@@ -8,8 +8,11 @@ the Dinero sandbox plays Dinero and Visma Connect unless real Dinero endpoints a
 
 import importlib
 import json
+import logging
 import os
 import secrets
+import socket
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +90,7 @@ class LocalSystem:
         self._saved_environment: dict[str, str] | None = None
         self.sandbox: DineroSandbox | None = None
         self.gateway: HttpGateway | None = None
+        self._gateway_url: str | None = None
         self.pollers: list[SqsPoller] = []
         self.resources: LocalResources | None = None
         self.session: boto3.session.Session | None = None
@@ -100,8 +104,8 @@ class LocalSystem:
 
     @property
     def gateway_url(self) -> str:
-        assert self.gateway is not None, "start() first"
-        return self.gateway.url
+        assert self._gateway_url is not None, "start() first"
+        return self._gateway_url
 
     @property
     def moto_endpoint(self) -> str:
@@ -109,6 +113,9 @@ class LocalSystem:
         return self._moto_endpoint
 
     def start(self) -> None:
+        # moto's per-request access log and Powertools' "metrics disabled" warning would drown what matters.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         self._saved_environment = dict(os.environ)
         if self._moto_endpoint is None:
             self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._ports["moto"], verbose=False)
@@ -123,18 +130,17 @@ class LocalSystem:
                 self._sandbox_state or SandboxState.with_demo_data(), port=self._ports["sandbox"]
             )
             self.sandbox.start()
-        self.gateway = HttpGateway(
-            [
-                _route(route.method, route.path, route.function.handler, route.requires_auth)
-                for route in self.resources.http_routes
-            ],
-            port=self._ports["gateway"],
-            jwt_verifier=verify_merchant_token,
-            region=REGION,
-        )
-        self.gateway.start()
+        # Handlers read POWERTOOLS_* and settings at import, so the environment comes before the routes import them.
+        gateway_port = self._ports["gateway"] or free_port()
+        self._gateway_url = f"http://127.0.0.1:{gateway_port}"
         os.environ.update(self._function_environment())
         wiring.clear_caches()
+        routes = [
+            _route(route.method, route.path, route.function.handler, route.requires_auth)
+            for route in self.resources.http_routes
+        ]
+        self.gateway = HttpGateway(routes, port=gateway_port, jwt_verifier=verify_merchant_token, region=REGION)
+        self.gateway.start()
         sqs = self.session.client("sqs")
         self.pollers = [
             SqsPoller(
@@ -180,7 +186,7 @@ class LocalSystem:
         return sqs.send_message(QueueUrl=self.resources.order_queue_url, MessageBody=json.dumps(event))["MessageId"]
 
     def _function_environment(self) -> dict[str, str]:
-        assert self.resources is not None and self.gateway is not None
+        assert self.resources is not None
         dinero = self._dinero or self._sandbox_endpoints()
         environment = self.resources.environment(
             {
@@ -188,8 +194,8 @@ class LocalSystem:
                 "VISMA_CONNECT_URL": dinero.connect_url,
                 "DINERO_CLIENT_ID": dinero.client_id,
                 "DINERO_CLIENT_SECRET_ARN": "",
-                "OAUTH_REDIRECT_URL": dinero.redirect_url or f"{self.gateway.url}/oauth/callback",
-                "APP_URL": os.environ.get("APP_URL", f"{self.gateway.url}/app"),
+                "OAUTH_REDIRECT_URL": dinero.redirect_url or f"{self.gateway_url}/oauth/callback",
+                "APP_URL": os.environ.get("APP_URL", f"{self.gateway_url}/app"),
             }
         )
         return {
@@ -220,6 +226,14 @@ def aws_client_environment(endpoint: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
     }
+
+
+def free_port() -> int:
+    """A port the OS considers free right now (the gateway's URL must be known before it starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def verify_merchant_token(token: str) -> dict[str, Any]:

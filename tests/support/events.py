@@ -7,21 +7,12 @@ from typing import Any
 from uuid import UUID
 
 from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind, TemplateSet
+from infra.local.seeding import STANDARD_ACCOUNTS
 
 ORDERS = Path(__file__).resolve().parent.parent / "data" / "orders"
 
 # Any layout id: unit tests do not look it up.
 LAYOUT_ID = UUID("7d0c2a8e-5b0e-4a43-9d55-6f1b2f0a9c11")
-
-# Dinero's standard chart: 1000 sales with VAT, 1100 EU goods, 1255 export, 1350 freight w/ VAT, 1300 freight w/o.
-STANDARD_ACCOUNTS = {
-    TemplateKind.PRODUCT_DOMESTIC: 1000,
-    TemplateKind.PRODUCT_EU: 1100,
-    TemplateKind.PRODUCT_OUTSIDE_EU: 1255,
-    TemplateKind.SHIPPING_DOMESTIC: 1350,
-    TemplateKind.SHIPPING_EU: 1300,
-    TemplateKind.SHIPPING_OUTSIDE_EU: 1300,
-}
 
 
 def order_event(name: str, **overrides: Any) -> dict[str, Any]:

@@ -1,17 +1,30 @@
 """In-memory fakes of the ports, behaving like the real adapters (claim semantics included)."""
 
+import copy
+import itertools
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
+from pydantic import SecretStr
+
 from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus
-from dinero_bookkeeping.domain.errors import BookkeepingError, DineroValidationError
-from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection, OrderIntegrationLink
+from dinero_bookkeeping.domain.errors import BookkeepingError, ConsentRevokedError, DineroValidationError, NotFoundError
+from dinero_bookkeeping.domain.integration import (
+    AccountingIntegration,
+    Connection,
+    ConnectionStatus,
+    OrderIntegrationLink,
+)
+from dinero_bookkeeping.domain.oauth_state import OAuthState, s256_code_challenge
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
-from dinero_bookkeeping.domain.templates import TemplateSet
+from dinero_bookkeeping.domain.templates import Template, TemplateSet
+from dinero_bookkeeping.domain.tokens import TokenSet
 from dinero_bookkeeping.ports import Claim
 
 
@@ -181,3 +194,207 @@ class FakeDinero:
     def _after(self, method: str) -> None:
         if self.lost_answers.get(method):
             raise self.lost_answers[method].pop(0)
+
+
+# --- The configuration API's ports: connecting Dinero, integrations, templates, links, order history ---
+
+
+@dataclass
+class InMemoryIntegrationStore(InMemoryIntegrations):
+    """InMemoryIntegrations plus what the configuration API writes; semantics as in DynamoIntegrations."""
+
+    def list_integrations(self, merchant_id: str) -> list[AccountingIntegration]:
+        return [i for i in self.integrations.values() if i.merchant_id == merchant_id]
+
+    def save_connected(self, integration: AccountingIntegration) -> None:
+        existing = self.integrations.get(integration.integration_id)
+        if existing is not None:
+            kept = {"active", "book_automatically", "created_at"}
+            integration = integration.model_copy(update=existing.model_dump(include=kept))
+        self.integrations[integration.integration_id] = integration
+
+    def update_settings(
+        self, integration_id: str, now: datetime, *, active: bool | None = None, book_automatically: bool | None = None
+    ) -> AccountingIntegration:
+        existing = self.integrations.get(integration_id)
+        if existing is None:
+            raise NotFoundError(f"Integration {integration_id} does not exist")
+        changes = {"active": active, "book_automatically": book_automatically}
+        updated = existing.model_copy(
+            update={name: value for name, value in changes.items() if value is not None} | {"updated_at": now}
+        )
+        self.integrations[integration_id] = updated
+        return updated
+
+    def create_templates(self, integration_id: str, templates: TemplateSet) -> None:
+        current = self.get_templates(integration_id).templates
+        self.templates[integration_id] = TemplateSet(templates={**templates.templates, **current})
+
+    def put_template(self, integration_id: str, template: Template) -> None:
+        current = self.get_templates(integration_id).templates
+        self.templates[integration_id] = TemplateSet(templates={**current, template.kind: template})
+
+    def list_links(self, merchant_id: str, integration_id: str) -> list[OrderIntegrationLink]:
+        return [
+            link
+            for link in self.links.values()
+            if link.merchant_id == merchant_id and link.integration_id == integration_id
+        ]
+
+    def add_link(self, link: OrderIntegrationLink) -> OrderIntegrationLink:
+        return self.links.setdefault(link.order_integration_id, link)
+
+    def remove_link(self, order_integration_id: str, integration_id: str) -> bool:
+        link = self.links.get(order_integration_id)
+        if link is None or link.integration_id != integration_id:
+            return False
+        del self.links[order_integration_id]
+        return True
+
+
+@dataclass
+class InMemoryConnectionStore(InMemoryConnections):
+    token_sets: dict[str, TokenSet] = field(default_factory=dict)
+
+    def save_grant(self, connection: Connection, tokens: TokenSet) -> None:
+        self.connections[connection.connection_id] = connection
+        self.token_sets[connection.connection_id] = tokens
+
+    def mark_disconnected(self, connection_id: str, reason: str, now: datetime) -> None:
+        # KeyError for an unknown connection, as the real update's condition fails for one.
+        self.connections[connection_id] = self.connections[connection_id].model_copy(
+            update={"status": ConnectionStatus.DISCONNECTED, "status_reason": reason, "updated_at": now}
+        )
+        self.token_sets.pop(connection_id, None)
+
+
+@dataclass
+class InMemoryOAuthStates:
+    states: dict[str, OAuthState] = field(default_factory=dict)
+
+    def put_state(self, state: OAuthState) -> None:
+        self.states[state.state] = state
+
+    def consume_state(self, state: str) -> OAuthState | None:
+        return self.states.pop(state, None)
+
+
+@dataclass
+class FakeVismaConnect:
+    """Visma Connect's authorize and token endpoints: codes are single-use and PKCE (S256) is checked."""
+
+    base_url: str = "https://connect.visma.example"
+    # code -> the code_challenge of the authorize request it answers
+    codes: dict[str, str] = field(default_factory=dict)
+    failure: BookkeepingError | None = None
+    issued: list[TokenSet] = field(default_factory=list)
+    _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+
+    def authorize_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
+        query = {"redirect_uri": redirect_uri, "state": state, "code_challenge": code_challenge}
+        return f"{self.base_url}/connect/authorize?{urlencode(query)}"
+
+    def consent(self, code_challenge: str) -> str:
+        """The user accepts in the browser: a code for the authorize request with this challenge."""
+        code = f"code-{next(self._numbers)}"
+        self.codes[code] = code_challenge
+        return code
+
+    def exchange_code(self, *, code: str, code_verifier: str, redirect_uri: str, now: datetime) -> TokenSet:
+        if self.failure is not None:
+            raise self.failure
+        challenge = self.codes.pop(code, None)
+        if challenge is None or s256_code_challenge(code_verifier) != challenge:
+            raise ConsentRevokedError("Dinero access was revoked or expired: connect Dinero again")
+        number = next(self._numbers)
+        tokens = TokenSet(
+            access_token=SecretStr(f"access-token-{number}"),
+            refresh_token=SecretStr(f"refresh-token-{number}"),
+            access_expires_at=now + timedelta(hours=1),
+        )
+        self.issued.append(tokens)
+        return tokens
+
+
+@dataclass(frozen=True)
+class FakeOrganization:
+    id: int
+    name: str
+    is_pro: bool
+
+
+@dataclass
+class FakeOrganizationDirectory:
+    """GET /v1/organizations: the organizations of whoever the access token belongs to."""
+
+    organizations: list[FakeOrganization] = field(default_factory=list)
+    failure: BookkeepingError | None = None
+    tokens_seen: list[str] = field(default_factory=list)
+
+    def list_organizations(self, access_token: SecretStr) -> list[FakeOrganization]:
+        if self.failure is not None:
+            raise self.failure
+        self.tokens_seen.append(access_token.get_secret_value())
+        return list(self.organizations)
+
+
+@dataclass
+class FakeDineroChoices:
+    """One organization's entry accounts and invoice layouts, as Dinero's read models."""
+
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    layouts: list[dict[str, Any]] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+    failure: BookkeepingError | None = None
+
+    def for_organization(self, connection_id: str, organization_id: int) -> "FakeDineroChoices":
+        return self
+
+    def list_entry_accounts(self) -> list[dict[str, Any]]:
+        self._enter("list_entry_accounts")
+        return copy.deepcopy(self.accounts)
+
+    def list_invoice_layouts(self) -> list[dict[str, Any]]:
+        self._enter("list_invoice_layouts")
+        return copy.deepcopy(self.layouts)
+
+    def _enter(self, method: str) -> None:
+        self.calls[method] += 1
+        if self.failure is not None:
+            raise self.failure
+
+
+@dataclass
+class InMemoryOrderHistory(InMemoryOrderRecords):
+    """InMemoryOrderRecords plus the reads and the retry of the configuration API."""
+
+    def list_records(self, integration_id: str) -> list[OrderRecord]:
+        return [record for record in self.records.values() if record.integration_id == integration_id]
+
+    def get_record(self, integration_id: str, invoice_guid: UUID) -> OrderRecord | None:
+        record = self.records.get(invoice_guid)
+        return record if record is not None and record.integration_id == integration_id else None
+
+    def queue_for_retry(self, record: OrderRecord, now: datetime) -> OrderRecord | None:
+        current = self.records[record.invoice_guid]
+        if (current.status, current.attempts) != (record.status, record.attempts):
+            return None
+        queued = record.model_copy(update={"status": OrderStatus.QUEUED, "reason": None, "updated_at": now})
+        self.records[record.invoice_guid] = queued
+        return queued
+
+    def undo_queue_for_retry(self, queued: OrderRecord, previous: OrderRecord) -> None:
+        current = self.records[queued.invoice_guid]
+        if (current.status, current.attempts) == (OrderStatus.QUEUED, queued.attempts):
+            self.records[queued.invoice_guid] = previous
+
+
+@dataclass
+class InMemoryOrderQueue:
+    sent: list[str] = field(default_factory=list)
+    failure: Exception | None = None
+
+    def send(self, body: str) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.sent.append(body)

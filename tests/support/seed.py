@@ -1,71 +1,28 @@
-"""Seeding a connected, configured merchant straight through the adapters (for tests of the order pipeline)."""
+"""Seeding and reading the system's state for tests of the order pipeline."""
 
-from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 from boto3.dynamodb.conditions import Key
-from pydantic import SecretStr
 
-from dinero_bookkeeping.domain.integration import (
-    AccountingIntegration,
-    Connection,
-    OrderIntegrationLink,
-    connection_id_for,
-    integration_id_for,
-)
-from dinero_bookkeeping.domain.tokens import TokenSet
+from dinero_bookkeeping.domain.templates import TemplateKind
 from dinero_bookkeeping.wiring import worker_adapters
-from infra.local.dinero_sandbox import DEMO_CLIENT_ID, DEMO_PRO_ORG_ID, DEMO_USER
+from infra.local.seeding import seed_configured_merchant
 from infra.local.system import LocalSystem
-from support.events import standard_templates
 
 MERCHANT = "merchant-1"
 WEBSHOP = "webshop-1"
 
 
-def connect_merchant(
-    system: LocalSystem, *, book_automatically: bool = True, merchant_id: str = MERCHANT, **accounts: int | None
-) -> str:
-    """A merchant who connected Dinero, activated org 1001, filled the templates and linked webshop-1."""
+def connect_merchant(system: LocalSystem, *, book_automatically: bool = True, **accounts: int | None) -> str:
+    """merchant-1 connected to the sandbox, org 1001 active, templates filled (override by kind), webshop-1 linked."""
     assert system.sandbox is not None
-    adapters = worker_adapters()
-    now = datetime.now(UTC)
-    issued = system.sandbox.state.issue_tokens(DEMO_USER, DEMO_CLIENT_ID)
-    connection = Connection(connection_id=connection_id_for(merchant_id), merchant_id=merchant_id, updated_at=now)
-    adapters.connections.save_grant(
-        connection,
-        TokenSet(
-            access_token=SecretStr(issued.access_token),
-            refresh_token=SecretStr(issued.refresh_token),
-            access_expires_at=datetime.fromtimestamp(now.timestamp() + issued.expires_in, UTC),
-        ),
+    return seed_configured_merchant(
+        system.sandbox,
+        merchant_id=MERCHANT,
+        webshop_id=WEBSHOP,
+        book_automatically=book_automatically,
+        accounts={TemplateKind(kind): number for kind, number in accounts.items()},
     )
-    integration_id = integration_id_for(merchant_id, DEMO_PRO_ORG_ID)
-    adapters.integrations.put_integration(
-        AccountingIntegration(
-            integration_id=integration_id,
-            merchant_id=merchant_id,
-            connection_id=connection.connection_id,
-            organization_id=DEMO_PRO_ORG_ID,
-            organization_name="Nordlys Webshop ApS",
-            is_pro=True,
-            active=True,
-            book_automatically=book_automatically,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    layout_id = UUID(system.sandbox.state.organizations[DEMO_PRO_ORG_ID].default_layout().id)
-    for kind, template in standard_templates(layout_id, **accounts).templates.items():
-        assert kind is template.kind
-        adapters.integrations.put_template(integration_id, template)
-    adapters.integrations.put_link(
-        OrderIntegrationLink(
-            order_integration_id=WEBSHOP, integration_id=integration_id, merchant_id=merchant_id, linked_at=now
-        )
-    )
-    return integration_id
 
 
 def order_records(integration_id: str) -> list[dict[str, Any]]:

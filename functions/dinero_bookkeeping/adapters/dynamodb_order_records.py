@@ -6,7 +6,9 @@ and REJECTED_EVENTS/<received at>#<message id> for events that belong to no inte
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from dinero_bookkeeping.adapters.dynamodb_integrations import integration_pk
@@ -103,6 +105,55 @@ class DynamoOrderRecords:
         }
         with dynamodb_errors("reject event"):
             self._table.put_item(Item=item)
+
+    def list_records(self, integration_id: str) -> list[OrderRecord]:
+        condition = Key("pk").eq(integration_pk(integration_id)) & Key("sk").begins_with("ORDER#")
+        records: list[OrderRecord] = []
+        start: dict[str, Any] = {}
+        while True:
+            with dynamodb_errors("list orders"):
+                response = self._table.query(KeyConditionExpression=condition, ConsistentRead=True, **start)
+            records += [OrderRecord.model_validate(item) for item in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return records
+            start = {"ExclusiveStartKey": response["LastEvaluatedKey"]}
+
+    def get_record(self, integration_id: str, invoice_guid: UUID) -> OrderRecord | None:
+        key = {"pk": integration_pk(integration_id), "sk": f"ORDER#{invoice_guid}"}
+        with dynamodb_errors("get order"):
+            item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return OrderRecord.model_validate(item) if item else None
+
+    def queue_for_retry(self, record: OrderRecord, now: datetime) -> OrderRecord | None:
+        queued = record.model_copy(update={"status": OrderStatus.QUEUED, "reason": None, "updated_at": now})
+        changed = self._set_status(record, queued, "queue order for retry")
+        return queued if changed else None
+
+    def undo_queue_for_retry(self, queued: OrderRecord, previous: OrderRecord) -> None:
+        self._set_status(queued, previous, "undo queue for retry")
+
+    def _set_status(self, current: OrderRecord, new: OrderRecord, operation: str) -> bool:
+        """Write new's status, reason and updated_at if the record is still `current` (same status, same attempt)."""
+        try:
+            with dynamodb_errors(operation):
+                self._table.update_item(
+                    Key=record_key(current),
+                    UpdateExpression="SET #status = :status, reason = :reason, updated_at = :updated_at",
+                    ConditionExpression="#status = :current_status AND attempts = :attempts",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":status": new.status.value,
+                        ":reason": new.reason,
+                        ":updated_at": new.updated_at.isoformat(),
+                        ":current_status": current.status.value,
+                        ":attempts": current.attempts,
+                    },
+                )
+        except ClientError as error:
+            if error_code(error) == CONDITION_FAILED:
+                return False
+            raise
+        return True
 
     def _update_owned(self, record: OrderRecord, values: dict[str, Any], operation: str) -> None:
         names = {f"#{name}": name for name in values}

@@ -1,0 +1,167 @@
+"""Request and response bodies of the HTTP API. Responses map from domain objects explicitly (`from_...`), so a new
+domain field never reaches a merchant unnoticed; requests refuse unknown fields, so a typo is a 422, not a no-op."""
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from dinero_bookkeeping.domain.dinero_choices import AccountChoice, LayoutChoice
+from dinero_bookkeeping.domain.integration import OrderIntegrationLink
+from dinero_bookkeeping.domain.money import round_ore
+from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind
+from dinero_bookkeeping.services.manage_integrations import IntegrationOverview
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ErrorResponse(BaseModel):
+    message: str
+
+
+class ConnectResponse(BaseModel):
+    authorize_url: str = Field(description="Send the merchant's browser here to consent in Dinero (Visma Connect).")
+    expires_at: datetime = Field(description="The consent must be given before this time.")
+
+
+class IntegrationResponse(BaseModel):
+    integration_id: str
+    organization_id: int
+    organization_name: str
+    is_pro: bool = Field(description="Dinero's API only serves organizations with Dinero Pro.")
+    connected: bool = Field(description="False after the merchant disconnected or Dinero revoked the consent.")
+    connection_status_reason: str | None
+    active: bool
+    book_automatically: bool
+    incomplete_templates: list[str] = Field(description='Templates still to fill, e.g. "Product (EU)".')
+
+    @staticmethod
+    def from_overview(overview: IntegrationOverview) -> "IntegrationResponse":
+        integration, connection = overview.integration, overview.connection
+        return IntegrationResponse(
+            integration_id=integration.integration_id,
+            organization_id=integration.organization_id,
+            organization_name=integration.organization_name,
+            is_pro=integration.is_pro,
+            connected=overview.connected,
+            connection_status_reason=connection.status_reason if connection else "Dinero is not connected",
+            active=integration.active,
+            book_automatically=integration.book_automatically,
+            incomplete_templates=[kind.label for kind in overview.incomplete_templates],
+        )
+
+
+class BookAutomaticallyRequest(_Request):
+    enabled: StrictBool
+
+
+class TemplateRequest(_Request):
+    """Replaces the template: accounts for the Product/Shipping kinds; layout and payment terms for Invoice."""
+
+    account_number: int | None = Field(default=None, gt=0)
+    layout_id: UUID | None = None
+    payment_condition_type: PaymentConditionType | None = None
+    payment_condition_days: int | None = Field(default=None, ge=0, le=365)
+
+
+class TemplateResponse(BaseModel):
+    kind: TemplateKind
+    label: str
+    account_number: int | None
+    layout_id: UUID | None
+    payment_condition_type: PaymentConditionType | None
+    payment_condition_days: int | None
+    missing: list[str] = Field(description="What must still be filled before orders can use the template.")
+
+    @staticmethod
+    def from_template(template: Template) -> "TemplateResponse":
+        return TemplateResponse(
+            kind=template.kind,
+            label=template.kind.label,
+            account_number=template.account_number,
+            layout_id=template.layout_id,
+            payment_condition_type=template.payment_condition_type,
+            payment_condition_days=template.payment_condition_days,
+            missing=template.missing,
+        )
+
+
+class SavedTemplateResponse(TemplateResponse):
+    warnings: list[str] = Field(description="Accepted, but probably wrong (an account's VAT code for the region).")
+
+    @staticmethod
+    def from_saved(template: Template, warnings: list[str]) -> "SavedTemplateResponse":
+        return SavedTemplateResponse(**TemplateResponse.from_template(template).model_dump(), warnings=warnings)
+
+
+class AccountChoiceResponse(BaseModel):
+    number: int
+    name: str
+    vat_code: str | None
+
+    @staticmethod
+    def from_choice(account: AccountChoice) -> "AccountChoiceResponse":
+        return AccountChoiceResponse(number=account.number, name=account.name, vat_code=account.vat_code)
+
+
+class LayoutChoiceResponse(BaseModel):
+    id: UUID
+    name: str
+    is_default: bool
+
+    @staticmethod
+    def from_choice(layout: LayoutChoice) -> "LayoutChoiceResponse":
+        return LayoutChoiceResponse(id=layout.id, name=layout.name, is_default=layout.is_default)
+
+
+class PaymentConditionChoiceResponse(BaseModel):
+    type: PaymentConditionType
+    takes_days: bool = Field(description="Whether payment_condition_days applies to this type.")
+
+
+class LinkResponse(BaseModel):
+    order_integration_id: str
+    integration_id: str
+    linked_at: datetime
+
+    @staticmethod
+    def from_link(link: OrderIntegrationLink) -> "LinkResponse":
+        return LinkResponse(
+            order_integration_id=link.order_integration_id, integration_id=link.integration_id, linked_at=link.linked_at
+        )
+
+
+class OrderResponse(BaseModel):
+    order_id: UUID = Field(description="The record's id, which is also the Dinero invoice's Guid.")
+    status: OrderStatus
+    reason: str | None
+    order_number: str
+    order_integration_id: str
+    fulfillment_id: int | None
+    invoice_number: int | None
+    total_incl_vat: Decimal | None = Field(description='As Dinero computed it, to the øre: a string ("527.90").')
+    currency: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def from_record(record: OrderRecord) -> "OrderResponse":
+        return OrderResponse(
+            order_id=record.invoice_guid,
+            status=record.status,
+            reason=record.reason,
+            order_number=record.order_number,
+            order_integration_id=record.order_integration_id,
+            fulfillment_id=record.fulfillment_id,
+            invoice_number=record.invoice_number,
+            total_incl_vat=round_ore(record.total_incl_vat) if record.total_incl_vat is not None else None,
+            currency=record.currency,
+            attempts=record.attempts,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )

@@ -1,0 +1,115 @@
+"""What the two HTTP functions share: the resolver, the one mapping from our error kinds to HTTP statuses, and the
+merchant, as the HTTP API's JWT authorizer established it (the token's `sub` claim)."""
+
+import json
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.request import Request
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from dinero_bookkeeping.domain.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PermanentError,
+    RetryableError,
+)
+from dinero_bookkeeping.handlers.api_models import ErrorResponse
+from dinero_bookkeeping.observability import logger
+
+# The security scheme of the OpenAPI document; template.yaml's HttpApi authorizer is what enforces it.
+MERCHANT_JWT = "MerchantJwt"
+MERCHANT_AUTH: list[dict[str, list[str]]] = [{MERCHANT_JWT: []}]
+
+
+class MissingMerchantError(Exception):
+    """No merchant claim on the request: the route was reached without the JWT authorizer, or the token has no sub."""
+
+
+def create_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    app.exception_handler_manager.update_exception_handlers(
+        {
+            MissingMerchantError: _unauthorized,
+            NotFoundError: _not_found,
+            ConflictError: _conflict,
+            InvalidRequestError: _invalid,
+            PermanentError: _permanent,
+            RetryableError: _unavailable,
+        }
+    )
+    return app
+
+
+def _unauthorized(_: MissingMerchantError) -> Response[str]:
+    return error_response(HTTPStatus.UNAUTHORIZED, "Unauthorized")
+
+
+def _not_found(error: NotFoundError) -> Response[str]:
+    return error_response(HTTPStatus.NOT_FOUND, str(error))
+
+
+def _conflict(error: ConflictError) -> Response[str]:
+    return error_response(HTTPStatus.CONFLICT, str(error))
+
+
+def _invalid(error: InvalidRequestError) -> Response[str]:
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
+
+
+def _permanent(error: PermanentError) -> Response[str]:
+    # Dinero refused for a reason retrying will not fix (no Pro, consent revoked): the state is the problem.
+    return error_response(HTTPStatus.CONFLICT, error.reason)
+
+
+def _unavailable(error: RetryableError) -> Response[str]:
+    logger.warning("request failed transiently", reason=str(error))
+    retry_after = error.retry_after_seconds
+    headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after is not None else None
+    return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "Dinero or AWS is unavailable; try again", headers)
+
+
+def create_router() -> APIGatewayHttpRouter:
+    """A group of routes for `app.include_router`."""
+    return APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
+
+
+def error_response(status: HTTPStatus, message: str, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(ErrorResponse(message=message).model_dump()),
+        headers=headers,
+    )
+
+
+def current_merchant(request: Request) -> str:
+    event = request.resolved_event
+    claims = event.request_context.authorizer.jwt_claim if isinstance(event, APIGatewayProxyEventV2) else {}
+    merchant_id = str(claims.get("sub") or "").strip()
+    if not merchant_id:
+        raise MissingMerchantError
+    logger.append_keys(merchant_id=merchant_id)
+    return merchant_id
+
+
+# A route parameter of this type is the calling merchant's id.
+Merchant = Annotated[str, Depends(current_merchant)]
+
+
+def api_responses(success: HTTPStatus, *errors: HTTPStatus) -> dict[int, OpenAPIResponse]:
+    """OpenAPI `responses` of a route: the success status (its body is the route's return type) and its errors."""
+    documented: dict[int, OpenAPIResponse] = {int(success): {"description": success.phrase}}
+    if success is HTTPStatus.NO_CONTENT:
+        documented[int(success)]["content"] = {}
+    for status in errors:
+        documented[int(status)] = {
+            "description": status.phrase,
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorResponse}},
+        }
+    return documented

@@ -1,0 +1,91 @@
+"""HTTP API → OAuth function: start connecting Dinero (authenticated), and Visma Connect's callback (public).
+
+Visma Connect answers through the merchant's browser: a GET with the result in the query, or with
+response_mode=form_post (what we ask for) a POST of a form. Either way the browser is sent back to the app.
+"""
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Form, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dinero_bookkeeping import wiring
+from dinero_bookkeeping.handlers.api_models import ConnectResponse
+from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_app
+from dinero_bookkeeping.observability import logger, metrics, tracer
+from dinero_bookkeeping.services.connect_dinero import CallbackOutcome, ConnectDineroService
+
+app = create_app()
+
+ConnectService = Annotated[ConnectDineroService, Depends(wiring.connect_service)]
+_CALLBACK_RESPONSES: dict[int, OpenAPIResponse] = {
+    HTTPStatus.FOUND: {
+        "description": "Back to the app: APP_URL with dinero=connected (and organizations), denied, or error "
+        "(and reason).",
+        "headers": {"Location": {"description": "APP_URL with the outcome", "schema": {"type": "string"}}},
+        "content": {},
+    }
+}
+
+
+@app.post(
+    "/oauth/connect",
+    summary="Start connecting Dinero",
+    description="A single-use state (10 minutes) with PKCE; send the browser to `authorize_url`.",
+    tags=["Connection"],
+    security=MERCHANT_AUTH,
+    responses=api_responses(HTTPStatus.OK, HTTPStatus.UNAUTHORIZED),
+)
+def connect(merchant_id: Merchant, service: ConnectService) -> ConnectResponse:
+    started = service.start_connect(merchant_id)
+    metrics.add_metric(name="DineroConnectStarted", unit="Count", value=1)
+    return ConnectResponse(authorize_url=started.url, expires_at=started.expires_at)
+
+
+@app.get(
+    "/oauth/callback",
+    summary="Visma Connect's answer (query)",
+    tags=["Connection"],
+    responses=_CALLBACK_RESPONSES,
+)
+def callback_query(
+    service: ConnectService,
+    code: Annotated[str | None, Query()] = None,
+    state: Annotated[str | None, Query()] = None,
+    error: Annotated[str | None, Query()] = None,
+) -> Response[None]:
+    return _back_to_app(service.complete_callback(state=state, code=code, error=error))
+
+
+@app.post(
+    "/oauth/callback",
+    summary="Visma Connect's answer (response_mode=form_post)",
+    tags=["Connection"],
+    responses=_CALLBACK_RESPONSES,
+)
+def callback_form(
+    service: ConnectService,
+    code: Annotated[str | None, Form()] = None,
+    state: Annotated[str | None, Form()] = None,
+    error: Annotated[str | None, Form()] = None,
+) -> Response[None]:
+    return _back_to_app(service.complete_callback(state=state, code=code, error=error))
+
+
+def _back_to_app(outcome: CallbackOutcome) -> Response[None]:
+    metrics.add_metric(name=f"DineroCallback{outcome.result.capitalize()}", unit="Count", value=1)
+    # no-store: the request carried a one-time code, and its answer must not be replayed from a cache.
+    headers = {"Location": outcome.redirect_url, "Cache-Control": "no-store"}
+    return Response(status_code=HTTPStatus.FOUND, headers=headers)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,121 @@
+"""Use cases: an integration's templates, and the organization's choices in Dinero that fill them.
+
+A template is checked against what the organization really has in Dinero before it is stored. Those choices are
+read through the merchant's connection and kept for a minute, so filling 7 templates in a row costs Dinero (and
+its rate limit) two calls, not fourteen.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from dinero_bookkeeping.domain.dinero_choices import AccountChoice, DineroChoices, LayoutChoice
+from dinero_bookkeeping.domain.errors import ConflictError, InvalidRequestError, NotFoundError
+from dinero_bookkeeping.domain.integration import AccountingIntegration, ConnectionStatus
+from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind
+from dinero_bookkeeping.ports import Clock, ConnectionRepository, DineroChoicesGateway, IntegrationStore
+from dinero_bookkeeping.services.ownership import owned_integration
+
+CHOICES_TTL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class SavedTemplate:
+    template: Template
+    warnings: list[str]
+
+
+@dataclass
+class ManageTemplatesService:
+    integrations: IntegrationStore
+    connections: ConnectionRepository
+    dinero: DineroChoicesGateway
+    clock: Clock
+    choices_ttl: timedelta = CHOICES_TTL
+    _choices_cache: dict[str, tuple[datetime, DineroChoices]] = field(default_factory=dict, init=False, repr=False)
+
+    def list_templates(self, merchant_id: str, integration_id: str) -> list[Template]:
+        """In TemplateKind order; empty until the integration is activated."""
+        owned_integration(self.integrations, merchant_id, integration_id)
+        templates = self.integrations.get_templates(integration_id).templates
+        return [templates[kind] for kind in TemplateKind if kind in templates]
+
+    def get_template(self, merchant_id: str, integration_id: str, kind: TemplateKind) -> Template:
+        owned_integration(self.integrations, merchant_id, integration_id)
+        template = self.integrations.get_templates(integration_id).templates.get(kind)
+        if template is None:
+            raise NotFoundError(f"{kind.label} template does not exist: activate the integration first")
+        return template
+
+    def put_template(
+        self,
+        merchant_id: str,
+        integration_id: str,
+        kind: TemplateKind,
+        *,
+        account_number: int | None = None,
+        layout_id: UUID | None = None,
+        payment_condition_type: PaymentConditionType | None = None,
+        payment_condition_days: int | None = None,
+    ) -> SavedTemplate:
+        """Replaces the template. Unknown or hidden accounts and unknown layouts are refused; poor VAT fits warned."""
+        integration = owned_integration(self.integrations, merchant_id, integration_id)
+        if kind not in self.integrations.get_templates(integration_id).templates:
+            raise ConflictError(f"{kind.label} template does not exist: activate the integration first")
+        try:
+            template = Template(
+                kind=kind,
+                account_number=account_number,
+                layout_id=layout_id,
+                payment_condition_type=payment_condition_type,
+                payment_condition_days=payment_condition_days,
+            )
+        except ValidationError as error:
+            raise InvalidRequestError(_first_message(error)) from error
+        needs_dinero = template.account_number is not None or template.layout_id is not None
+        warnings = self._choices(integration).check(template) if needs_dinero else []
+        self.integrations.put_template(integration_id, template)
+        return SavedTemplate(template, warnings)
+
+    def account_choices(self, merchant_id: str, integration_id: str) -> list[AccountChoice]:
+        integration = owned_integration(self.integrations, merchant_id, integration_id)
+        return self._choices(integration).visible_accounts
+
+    def layout_choices(self, merchant_id: str, integration_id: str) -> list[LayoutChoice]:
+        integration = owned_integration(self.integrations, merchant_id, integration_id)
+        return self._choices(integration).layouts
+
+    def payment_condition_choices(self, merchant_id: str, integration_id: str) -> list[PaymentConditionType]:
+        """Dinero's payment terms are the same for every organization."""
+        owned_integration(self.integrations, merchant_id, integration_id)
+        return list(PaymentConditionType)
+
+    def _choices(self, integration: AccountingIntegration) -> DineroChoices:
+        now = self.clock.now()
+        cached = self._choices_cache.get(integration.integration_id)
+        if cached is not None and now - cached[0] < self.choices_ttl:
+            return cached[1]
+        self._require_reachable(integration)
+        api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
+        choices = DineroChoices(
+            accounts=[AccountChoice.from_dinero(item) for item in api.list_entry_accounts()],
+            layouts=[LayoutChoice.from_dinero(item) for item in api.list_invoice_layouts()],
+        )
+        self._choices_cache[integration.integration_id] = (now, choices)
+        return choices
+
+    def _require_reachable(self, integration: AccountingIntegration) -> None:
+        """Dinero would refuse anyway; saying why up front spares a call and gives the merchant the real reason."""
+        if not integration.is_pro:
+            raise ConflictError(f"{integration.organization_name} has no Dinero Pro subscription, which the API needs")
+        connection = self.connections.get_connection(integration.connection_id)
+        if connection is None or connection.status is not ConnectionStatus.CONNECTED:
+            raise ConflictError("Dinero is disconnected: connect Dinero again")
+
+
+def _first_message(error: ValidationError) -> str:
+    """The template's own rule that failed, without pydantic's "Value error, " prefix or the input."""
+    first = error.errors(include_input=False)[0]
+    return str(first["msg"]).removeprefix("Value error, ")
