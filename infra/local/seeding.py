@@ -81,5 +81,5 @@ def seed_configured_merchant(
     link = OrderIntegrationLink(
         order_integration_id=webshop_id, integration_id=integration_id, merchant_id=merchant_id, linked_at=now
     )
-    adapters.integrations.put_link(link)
+    adapters.integrations.add_link(link)
     return integration_id

@@ -21,6 +21,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from dinero_bookkeeping import wiring
+from dinero_bookkeeping.observability import logger
 from infra.local.aws_resources import LocalResources, create_resources
 from infra.local.dev_jwt import issue_token, verify_token
 from infra.local.dinero_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DineroSandbox, SandboxState
@@ -135,6 +136,8 @@ class LocalSystem:
         self._gateway_url = f"http://127.0.0.1:{gateway_port}"
         os.environ.update(self._function_environment())
         wiring.clear_caches()
+        # The package may have been imported (and its logger configured) before this environment existed.
+        logger.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"))
         routes = [
             _route(route.method, route.path, route.function.handler, route.requires_auth)
             for route in self.resources.http_routes

@@ -87,10 +87,6 @@ class DynamoIntegrations:
         item = self._get(link_key(order_integration_id))
         return OrderIntegrationLink.model_validate(item) if item else None
 
-    def put_link(self, link: OrderIntegrationLink) -> None:
-        with dynamodb_errors("put link"):
-            self._table.put_item(Item=to_item(link, **link_key(link.order_integration_id)))
-
     def get_contact(self, integration_id: str, lookup_key: str) -> UUID | None:
         item = self._get({"pk": integration_pk(integration_id), "sk": _contact_sk(lookup_key)})
         return UUID(str(item["contact_guid"])) if item else None

@@ -16,7 +16,9 @@ from dinero_bookkeeping.services.manage_integrations import ManageIntegrationsSe
 router = create_router()
 
 IntegrationsService = Annotated[ManageIntegrationsService, Depends(wiring.integrations_service)]
-IntegrationId = Annotated[str, Path(description="An accounting integration (one per Dinero organization).")]
+IntegrationId = Annotated[
+    str, Path(min_length=1, max_length=64, description="An accounting integration (one per Dinero organization).")
+]
 TAGS = ["Integrations"]
 NOT_FOUND = api_responses(HTTPStatus.OK, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
 

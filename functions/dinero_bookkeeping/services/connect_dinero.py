@@ -31,6 +31,8 @@ from dinero_bookkeeping.ports import (
 
 # OAuth error codes are short ASCII words (RFC 6749 §4.1.2.1); anything else is not echoed into the app's URL.
 _OAUTH_ERROR_CODE = re.compile(r"[a-z_]{1,64}")
+# Ours are 43 characters; anything much longer is not ours, and would exceed DynamoDB's key size if looked up.
+_MAX_STATE_LENGTH = 128
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class ConnectDineroService:
 
     def complete_callback(self, *, state: str | None, code: str | None, error: str | None) -> CallbackOutcome:
         """Where to send the browser: APP_URL with `dinero=connected|denied|error` (and details) in the query."""
-        oauth_state = self.states.consume_state(state) if state else None
+        oauth_state = self.states.consume_state(state) if state and len(state) <= _MAX_STATE_LENGTH else None
         if oauth_state is None:
             return self._back_to_app("error", reason="invalid_state")
         logger.append_keys(merchant_id=oauth_state.merchant_id)
