@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml functions/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install lint test unit integration run bench build clean
+.PHONY: install lint test unit integration run bench openapi build clean
 
 install: $(STAMP)
 
@@ -40,6 +40,9 @@ run: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m infra.bench.order_pipeline
+
+openapi: $(STAMP)
+	$(BIN)/python -m infra.api.generate_openapi
 
 build: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build

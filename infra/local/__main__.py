@@ -53,6 +53,8 @@ Operator tools against this runtime (another terminal):
          AWS_DEFAULT_REGION=eu-west-1 TABLE_NAME={system.resources.table_name} \\
          ORDER_QUEUE_URL={system.resources.order_queue_url} \\
          ORDER_DEAD_LETTER_QUEUE_URL={system.resources.order_dead_letter_queue_url}
+  .venv/bin/dinero-bookkeeping send-order tests/data/orders/with_discount.json
+  .venv/bin/dinero-bookkeeping failed
   .venv/bin/dinero-bookkeeping --help"""
     )
 
