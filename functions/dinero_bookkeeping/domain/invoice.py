@@ -250,6 +250,7 @@ def _invoiced_parts(event: OrderHandledEvent) -> list[_InvoicedPart]:
         return [_whole(line) for line in order.order_lines]
     fulfillment = _fulfillment(order, event.fulfillment_id)
     shipped = _shipped_quantities(order, fulfillment)
+    before = _shipped_before(order, fulfillment)
     carries_non_items = fulfillment.id == _first_outbound_fulfillment_id(order)
     parts = []
     for line in order.order_lines:
@@ -257,7 +258,7 @@ def _invoiced_parts(event: OrderHandledEvent) -> list[_InvoicedPart]:
             if carries_non_items:
                 parts.append(_whole(line))
         elif shipped.get(line.id):
-            parts.append(_share(line, shipped[line.id]))
+            parts.append(_share(line, shipped[line.id], before.get(line.id, Decimal(0))))
     return parts
 
 
@@ -281,6 +282,16 @@ def _shipped_quantities(order: SalesOrder, fulfillment: Fulfillment) -> dict[int
     return shipped
 
 
+def _shipped_before(order: SalesOrder, fulfillment: Fulfillment) -> dict[int, Decimal]:
+    """What earlier parcels (lower ids, outbound, not cancelled) shipped of each line: their invoices' share."""
+    before: dict[int, Decimal] = {}
+    for earlier in order.order_fulfillments:
+        if earlier.id < fulfillment.id and earlier.type == "outbound" and not earlier.cancelled:
+            for line_id, quantity in _shipped_quantities(order, earlier).items():
+                before[line_id] = before.get(line_id, Decimal(0)) + quantity
+    return before
+
+
 def _first_outbound_fulfillment_id(order: SalesOrder) -> int | None:
     """Fulfilment ids grow over time, so the lowest outbound, non-cancelled one is the first parcel."""
     ids = [f.id for f in order.order_fulfillments if f.type == "outbound" and not f.cancelled]
@@ -291,14 +302,16 @@ def _whole(line: OrderLine) -> _InvoicedPart:
     return _InvoicedPart(line, line.quantity, line.amount_including_vat, line.vat_amount)
 
 
-def _share(line: OrderLine, quantity: Decimal) -> _InvoicedPart:
-    """A partial quantity q of a line with quantity Q carries round_ore(amount * q / Q) of its gross and its VAT."""
-    if quantity == line.quantity:
-        return _whole(line)
-    fraction = quantity / line.quantity
-    return _InvoicedPart(
-        line, quantity, round_ore(line.amount_including_vat * fraction), round_ore(line.vat_amount * fraction)
-    )
+def _share(line: OrderLine, quantity: Decimal, shipped_before: Decimal) -> _InvoicedPart:
+    """Quantity q of a line (quantity Q), after p shipped earlier, carries round(A·(p+q)/Q) - round(A·p/Q) of each
+    amount A: rounding the running total, not each parcel, makes the parcels' invoices add up to the line exactly."""
+
+    def portion(amount: Decimal) -> Decimal:
+        return round_ore(amount * (shipped_before + quantity) / line.quantity) - round_ore(
+            amount * shipped_before / line.quantity
+        )
+
+    return _InvoicedPart(line, quantity, portion(line.amount_including_vat), portion(line.vat_amount))
 
 
 def _invoice_line(
@@ -361,7 +374,8 @@ def _invoice_description(order: SalesOrder, fulfillment_id: int | None, language
     words = _WORDS[language]
     description = f"{words['order']} {order.order_id}"
     if fulfillment_id is not None:
-        description += f" {DASH} {words['delivery']} {fulfillment_id}"
+        parcel = _fulfillment(order, fulfillment_id)
+        description += f" {DASH} {words['delivery']} {parcel.code or parcel.id}"
     return description
 
 

@@ -63,6 +63,7 @@ class FulfillmentLine(_Lenient):
 
 class Fulfillment(_Lenient):
     id: int
+    code: str | None = None  # Shipmondo's parcel code, e.g. "27000-1"
     type: Literal["outbound", "return"] = "outbound"
     cancelled: bool = False
     fulfillment_lines: list[FulfillmentLine] = []

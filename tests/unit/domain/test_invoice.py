@@ -91,7 +91,7 @@ def test_build_invoice_danish_order_fills_invoice_fields_in_danish(
     assert draft.language == "da-DK"
     assert draft.currency == "DKK"
     assert draft.external_reference == "10421"
-    assert draft.description == "Ordre 10421 \N{EN DASH} levering 88001"
+    assert draft.description == "Ordre 10421 \N{EN DASH} levering 10421-1"
     assert draft.date == dt.date(2026, 3, 3)
     assert draft.layout_id == invoice_template.layout_id
     assert draft.payment_condition_type is PaymentConditionType.NETTO
@@ -335,7 +335,7 @@ def test_build_invoice_first_fulfilment_invoices_shipped_quantities_and_shipping
     ]
     assert draft.expected_total_incl_vat == Decimal("877.33")
     assert draft.expected_vat == Decimal("175.47")
-    assert draft.description == "Ordre 10428 \N{EN DASH} levering 90001"
+    assert draft.description == "Ordre 10428 \N{EN DASH} levering 10428-1"
 
 
 def test_build_invoice_second_fulfilment_has_no_shipping(order_data: DataLoader, templates: TemplateSet) -> None:
@@ -674,7 +674,7 @@ def test_dinero_body_danish_order_is_invoice_create_model(order_event: EventLoad
         "Currency": "DKK",
         "Language": "da-DK",
         "ExternalReference": "10421",
-        "Description": "Ordre 10421 \N{EN DASH} levering 88001",
+        "Description": "Ordre 10421 \N{EN DASH} levering 10421-1",
         "ShowLinesInclVat": True,
         "InvoiceTemplateId": str(templates.require(TemplateKind.INVOICE).layout_id),
         "PaymentConditionType": "Netto",
@@ -789,3 +789,23 @@ def test_contact_body_is_contact_create_model(order_event: EventLoader, template
         "IsMember": False,
         "UseCvr": False,
     }
+
+
+def test_build_invoice_three_parcels_of_one_line_add_up_to_the_line_to_the_ore(
+    order_data: DataLoader, templates: TemplateSet
+) -> None:
+    # Given: 3 units for 100.00 (a third is not a whole øre), shipped one per parcel
+    data = order_data("partial_fulfilment")
+    fulfillments = data["sales_order"]["order_fulfillments"]
+    fulfillments[1]["fulfillment_lines"] = [{"id": 1, "order_line_id": 8103, "shipped_quantity": "1.0"}]
+    third = {**fulfillments[1], "id": 90003, "code": "10428-3"}
+    fulfillments.append(third)
+    events = [OrderHandledEvent.model_validate({**data, "fulfillment_id": fid}) for fid in (90001, 90002, 90003)]
+
+    # When
+    drafts = [build(event, templates) for event in events]
+
+    # Then: the running total is rounded, so the three invoices carry 33.33 + 33.34 + 33.33 of line 8103
+    shares = [next(line for line in draft.lines if "Filterpapir" in line.description) for draft in drafts]
+    amounts = [line.unit_price_incl_vat * line.quantity for line in shares]
+    assert amounts == [Decimal("33.33"), Decimal("33.34"), Decimal("33.33")]
