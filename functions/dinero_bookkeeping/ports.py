@@ -12,6 +12,7 @@ from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice
 from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection, OrderIntegrationLink
 from dinero_bookkeeping.domain.oauth_state import OAuthState
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.rate_window import Reservation
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
 from dinero_bookkeeping.domain.tokens import TokenSet
 
@@ -83,6 +84,23 @@ class DineroGateway(Protocol):
 
 class ConnectionRepository(Protocol):
     def get_connection(self, connection_id: str) -> Connection | None: ...
+
+
+class RateLimiter(Protocol):
+    """Dinero's request budget per organization, shared by every worker (see domain/rate_window.py)."""
+
+    def reserve(self, organization_id: int, order: str, calls: int, now: datetime, *, resumed: bool) -> Reservation:
+        """Budget for the order's Dinero calls from now on, or RetryableError with retry_after_seconds (its turn).
+
+        `calls`: what the order needs when nothing was created yet. The reservation adds the lookup a resumed order
+        needs, unless the order has never called Dinero (then `look_up_first` is False).
+        """
+        ...
+
+    def settle(self, reservation: Reservation, calls_made: int, last_call_at: datetime | None) -> None:
+        """Give back what the order did not use. Best effort: never raises for a transient fault (then the unused
+        budget simply frees a little later)."""
+        ...
 
 
 # --- Connecting Dinero and configuring integrations (the OAuth and configuration functions) ---

@@ -37,6 +37,10 @@ class OAuthSettings(_Settings):
 class WorkerSettings(AwsSettings, DineroSettings):
     """The order worker."""
 
+    # How long a claimed order is its worker's: longer than one attempt (the 30 s function timeout), shorter than
+    # the queue's visibility timeout. Tests shorten it to see an abandoned order taken over quickly.
+    ORDER_LEASE_SECONDS: int = Field(default=90, ge=1, le=900)
+
 
 class ApiSettings(WorkerSettings, OAuthSettings):
     """The OAuth and configuration functions."""

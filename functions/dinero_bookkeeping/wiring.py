@@ -1,6 +1,7 @@
 """The composition root: builds real adapters from settings. Handlers call it once per cold start."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
 from dinero_bookkeeping.adapters.dynamodb_integrations import DynamoIntegrations
 from dinero_bookkeeping.adapters.dynamodb_oauth_states import DynamoOAuthStates
 from dinero_bookkeeping.adapters.dynamodb_order_records import DynamoOrderRecords
+from dinero_bookkeeping.adapters.dynamodb_rate_limiter import DynamoRateLimiter
 from dinero_bookkeeping.adapters.kms_token_cipher import KmsTokenCipher
 from dinero_bookkeeping.adapters.sqs_queue import SqsOrderQueue
 from dinero_bookkeeping.adapters.system_clock import SystemClock
@@ -74,7 +76,7 @@ def build_adapters(settings: WorkerSettings) -> Adapters:
     )
 
 
-def book_order_service(adapters: Adapters) -> BookOrderService:
+def book_order_service(adapters: Adapters, settings: WorkerSettings) -> BookOrderService:
     return BookOrderService(
         integrations=adapters.integrations,
         connections=adapters.connections,
@@ -82,6 +84,8 @@ def book_order_service(adapters: Adapters) -> BookOrderService:
         records=adapters.records,
         dinero=adapters.dinero,
         clock=adapters.clock,
+        lease=timedelta(seconds=settings.ORDER_LEASE_SECONDS),
+        rate_limiter=DynamoRateLimiter(adapters.table, settings.DINERO_RATE_LIMIT_PER_MINUTE),
     )
 
 
@@ -92,7 +96,7 @@ def worker_adapters() -> Adapters:
 
 @cache
 def worker_service() -> BookOrderService:
-    return book_order_service(worker_adapters())
+    return book_order_service(worker_adapters(), worker_settings())
 
 
 @cache

@@ -23,6 +23,7 @@ from dinero_bookkeeping.domain.integration import (
 )
 from dinero_bookkeeping.domain.oauth_state import OAuthState, s256_code_challenge
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.rate_window import RateWindow, Reservation, reservation_for
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
 from dinero_bookkeeping.domain.tokens import TokenSet
 from dinero_bookkeeping.ports import Claim
@@ -194,6 +195,27 @@ class FakeDinero:
     def _after(self, method: str) -> None:
         if self.lost_answers.get(method):
             raise self.lost_answers[method].pop(0)
+
+
+@dataclass
+class InMemoryRateLimiter:
+    """Dinero's shared budget with the adapter's semantics, one window per organization, without DynamoDB."""
+
+    limit: int = 80
+    windows: dict[int, RateWindow] = field(default_factory=dict)
+    settled: list[tuple[Reservation, int]] = field(default_factory=list)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+
+    def reserve(self, organization_id: int, order: str, calls: int, now: datetime, *, resumed: bool) -> Reservation:
+        window = self.windows.get(organization_id, RateWindow(limit=self.limit))
+        grant_id = f"grant-{next(self._ids)}"
+        self.windows[organization_id], outcome = window.reserve(order, calls, now, resumed=resumed, grant_id=grant_id)
+        return reservation_for(organization_id, outcome, now)
+
+    def settle(self, reservation: Reservation, calls_made: int, last_call_at: datetime | None) -> None:
+        window = self.windows[reservation.organization_id]
+        self.windows[reservation.organization_id] = window.settle(reservation.grant.grant_id, calls_made, last_call_at)
+        self.settled.append((reservation, calls_made))
 
 
 # --- The configuration API's ports: connecting Dinero, integrations, templates, links, order history ---

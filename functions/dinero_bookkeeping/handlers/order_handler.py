@@ -13,8 +13,6 @@ from dinero_bookkeeping.observability import logger, metrics, tracer
 from dinero_bookkeeping.settings import worker_settings
 from dinero_bookkeeping.wiring import worker_adapters, worker_service
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
 
 def record_handler(record: SQSRecord) -> None:
     logger.append_keys(message_id=record.message_id)
@@ -35,4 +33,8 @@ def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # One per invocation: it holds the batch's state, and the local runtime runs invocations in parallel threads.
+    # A batch whose every order waits (for its turn in Dinero's budget, say) is reported like any partial failure,
+    # not raised: it is no failure of the function.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -2,7 +2,12 @@
 
 Exactly-once rests on three things: the order record is claimed (conditional write) before Dinero is called; the
 invoice Guid is derived from the order, so a retry after a crash finds the invoice it already created; and an
-attempt that may have reached Dinero looks the invoice up before creating one.
+attempt that may have reached Dinero looks the invoice up before creating one. (When Dinero refuses to create an
+invoice or contact because one with the derived Guid exists, a slow earlier attempt or another worker made it: it
+is used.)
+
+Before its first Dinero call an order reserves every call it may make in its organization's shared budget (Dinero
+allows 100 a minute per organization); without room it makes no call and comes back at its turn.
 """
 
 import json
@@ -10,15 +15,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import ValidationError
 
 from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, totals_disagreements
-from dinero_bookkeeping.domain.errors import MalformedEventError, PermanentError, RetryableError
+from dinero_bookkeeping.domain.errors import DineroValidationError, MalformedEventError, PermanentError, RetryableError
 from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegration, ConnectionStatus
-from dinero_bookkeeping.domain.invoice import ContactDetails, build_invoice, contact_body, skip_reason
+from dinero_bookkeeping.domain.invoice import ContactDetails, InvoiceDraft, build_invoice, contact_body, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
+from dinero_bookkeeping.domain.rate_window import CallBudget
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import (
     Clock,
@@ -28,6 +35,7 @@ from dinero_bookkeeping.ports import (
     DineroOrganizationApi,
     IntegrationRepository,
     OrderRecordRepository,
+    RateLimiter,
 )
 
 
@@ -53,6 +61,8 @@ class BookOrderService:
     clock: Clock
     # Longer than one attempt can take (function timeout), shorter than the queue's visibility timeout.
     lease: timedelta = timedelta(seconds=90)
+    # Dinero's budget shared by all workers; None only for a lone worker (tests of the other rules).
+    rate_limiter: RateLimiter | None = None
 
     def handle_message(self, body: str, message_id: str) -> Outcome:
         """Entry point for a queue message. Raises RetryableError when the message should come back later."""
@@ -78,7 +88,10 @@ class BookOrderService:
         claim = self.records.claim(self._new_record(integration, event), self.clock.now())
         if not claim.acquired:
             if claim.record.status is OrderStatus.PROCESSING:
-                raise RetryableError("Another worker is processing this order")
+                # Come back when its lease ends: by then that worker has finished, or died and the order is free.
+                lease_until = claim.record.lease_until or self.clock.now()
+                wait = max(1.0, (lease_until - self.clock.now()).total_seconds())
+                raise RetryableError("Another worker is processing this order", retry_after_seconds=wait)
             logger.info("duplicate delivery ignored", status=claim.record.status.value)
             return Outcome.DUPLICATE
         record = claim.record
@@ -102,14 +115,36 @@ class BookOrderService:
         self._require_connected(integration)
         draft = build_invoice(event, self.integrations.get_templates(integration.integration_id), record.invoice_guid)
         api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
+        known_contact = self.contacts.get_contact(integration.integration_id, draft.contact.lookup_key)
+        if self.rate_limiter is None:
+            return self._book(api, integration, draft, record, known_contact, look_up_first=resumed)
+        calls = _calls_needed(contact_known=known_contact is not None, book=integration.book_automatically)
+        reservation = self.rate_limiter.reserve(
+            integration.organization_id, str(record.invoice_guid), calls, self.clock.now(), resumed=resumed
+        )
+        budget = CallBudget(reservation)
+        budgeted = _BudgetedApi(api, budget, self.clock)
+        try:
+            return self._book(
+                budgeted, integration, draft, record, known_contact, look_up_first=reservation.look_up_first
+            )
+        finally:
+            self.rate_limiter.settle(reservation, budget.used, budget.last_call_at)
 
-        invoice = api.get_invoice(draft.guid) if resumed else None
+    def _book(
+        self,
+        api: DineroOrganizationApi,
+        integration: AccountingIntegration,
+        draft: InvoiceDraft,
+        record: OrderRecord,
+        known_contact: uuid.UUID | None,
+        *,
+        look_up_first: bool,
+    ) -> Outcome:
+        invoice = api.get_invoice(draft.guid) if look_up_first else None
         if invoice is None:
-            contact_guid = self._contact_guid(api, integration, draft.contact)
-            api.create_invoice(draft.dinero_body(contact_guid))
-            invoice = api.get_invoice(draft.guid)
-            if invoice is None:
-                raise RetryableError("Dinero did not return the invoice it just created")
+            contact_guid = known_contact or self._contact_guid(api, integration, draft.contact)
+            invoice = _create_invoice(api, draft, contact_guid)
 
         reasons = [
             *draft.review_reasons,
@@ -143,12 +178,7 @@ class BookOrderService:
     def _contact_guid(
         self, api: DineroOrganizationApi, integration: AccountingIntegration, contact: ContactDetails
     ) -> uuid.UUID:
-        cached = self.contacts.get_contact(integration.integration_id, contact.lookup_key)
-        if cached:
-            return cached
-        found = api.find_contact(email=contact.email, name=contact.name)
-        # A deterministic guid: a retry after a lost answer creates no second contact.
-        guid = found or api.create_contact(contact_body(contact, _contact_guid_for(integration, contact)))
+        guid = api.find_contact(email=contact.email, name=contact.name) or _create_contact(api, integration, contact)
         self.contacts.put_contact(integration.integration_id, contact.lookup_key, guid)
         return guid
 
@@ -180,6 +210,72 @@ class BookOrderService:
             created_at=now,
             updated_at=now,
         )
+
+
+def _create_contact(
+    api: DineroOrganizationApi, integration: AccountingIntegration, contact: ContactDetails
+) -> uuid.UUID:
+    # A deterministic guid: a retry after a lost answer creates no second contact.
+    try:
+        return api.create_contact(contact_body(contact, _contact_guid_for(integration, contact)))
+    except DineroValidationError:
+        # Dinero refuses a second contact with the guid: another worker may have created this customer a moment ago.
+        # (The extra lookup may use up the order's reserved calls; it then finishes on its next delivery.)
+        created = api.find_contact(email=contact.email, name=contact.name)
+        if created is None:
+            raise
+        return created
+
+
+def _create_invoice(api: DineroOrganizationApi, draft: InvoiceDraft, contact_guid: uuid.UUID) -> DineroInvoice:
+    try:
+        api.create_invoice(draft.dinero_body(contact_guid))
+    except DineroValidationError:
+        # An earlier attempt whose answer came too late may have created it after our lookup; Dinero then refuses a
+        # second invoice with the same Guid. If it is there, it is this order's invoice: carry on with it.
+        existing = api.get_invoice(draft.guid)
+        if existing is None:
+            raise
+        return existing
+    invoice = api.get_invoice(draft.guid)
+    if invoice is None:
+        raise RetryableError("Dinero did not return the invoice it just created")
+    return invoice
+
+
+def _calls_needed(*, contact_known: bool, book: bool) -> int:
+    """The Dinero calls of a first attempt: create and read back the invoice; look up and create the contact unless
+    it is known; book it when booking automatically. The rate limiter adds the lookup a resumed attempt makes."""
+    return 2 + (0 if contact_known else 2) + (1 if book else 0)
+
+
+class _BudgetedApi:
+    """The organization's Dinero API, every call counted against the order's reservation."""
+
+    def __init__(self, api: DineroOrganizationApi, budget: CallBudget, clock: Clock) -> None:
+        self._api = api
+        self._budget = budget
+        self._clock = clock
+
+    def find_contact(self, *, email: str | None, name: str) -> uuid.UUID | None:
+        self._budget.spend(self._clock.now())
+        return self._api.find_contact(email=email, name=name)
+
+    def create_contact(self, body: dict[str, Any]) -> uuid.UUID:
+        self._budget.spend(self._clock.now())
+        return self._api.create_contact(body)
+
+    def create_invoice(self, body: dict[str, Any]) -> None:
+        self._budget.spend(self._clock.now())
+        self._api.create_invoice(body)
+
+    def get_invoice(self, guid: uuid.UUID) -> DineroInvoice | None:
+        self._budget.spend(self._clock.now())
+        return self._api.get_invoice(guid)
+
+    def book_invoice(self, guid: uuid.UUID, timestamp: str) -> DineroInvoice:
+        self._budget.spend(self._clock.now())
+        return self._api.book_invoice(guid, timestamp)
 
 
 def _contact_guid_for(integration: AccountingIntegration, contact: ContactDetails) -> uuid.UUID:

@@ -109,7 +109,15 @@ class _Handler(BaseHTTPRequestHandler):
                 state.count("faults_injected")
                 organization_id, client_id = _who(state, request)
                 state.record(
-                    RequestLogEntry(request.method, request.path, organization_id, fault.status, client_id, fault.kind)
+                    RequestLogEntry(
+                        request.method,
+                        request.path,
+                        organization_id,
+                        fault.status,
+                        client_id,
+                        fault.kind,
+                        state.clock(),
+                    )
                 )
             return _fault_response(fault), False
         if fault and fault.kind is FaultKind.DELAY:
@@ -122,9 +130,19 @@ class _Handler(BaseHTTPRequestHandler):
             fault_kind = fault.kind if fault else None
             state.record(
                 RequestLogEntry(
-                    request.method, request.path, handled.organization_id, status, handled.client_id, fault_kind
+                    request.method,
+                    request.path,
+                    handled.organization_id,
+                    status,
+                    handled.client_id,
+                    fault_kind,
+                    state.clock(),
                 )
             )
+            latency = state.latency_seconds
+        # Outside the lock: other requests are served meanwhile. Counted and committed already, as with a real
+        # service whose answer is slow to arrive.
+        time.sleep(latency)
         return handled.response, fault is not None and fault.kind is FaultKind.DROP_AFTER_COMMIT
 
     def _send(self, response: Response) -> None:

@@ -38,6 +38,7 @@ class RequestLogEntry:
     status: int  # what was (or, for drop_after_commit, would have been) answered
     client_id: str | None
     fault: str | None = None  # the injected fault kind, if any
+    at: float | None = None  # the sandbox clock when it was answered (and counted by the rate limit)
 
 
 class SandboxState:
@@ -48,6 +49,8 @@ class SandboxState:
         self.authorization_code_lifetime_seconds = 60.0
         self.refresh_grace_seconds = 0.0
         self.rate_limit_per_minute = 100
+        # Every answer of Visma Connect and the Dinero API takes this long after processing, as over the internet.
+        self.latency_seconds = 0.0
         self.users: set[str] = set()
         self.clients: dict[str, OAuthClient] = {}
         self.organizations: dict[int, Organization] = {}
