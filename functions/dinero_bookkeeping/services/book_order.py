@@ -104,6 +104,13 @@ class BookOrderService:
         except RetryableError as error:
             self.records.release(record, f"Will retry: {error}", self.clock.now())
             raise
+        except Exception as error:
+            # A bug or an answer we do not understand: SQS retries it and, in the end, the dead-letter queue keeps it;
+            # the record says so (the type only: a message may quote personal data).
+            self.records.release(
+                record, f"Will retry after an unexpected error ({type(error).__name__})", self.clock.now()
+            )
+            raise
 
     def _invoice(
         self, integration: AccountingIntegration, event: OrderHandledEvent, record: OrderRecord, *, resumed: bool

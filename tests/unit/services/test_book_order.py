@@ -312,3 +312,17 @@ def test_partial_fulfilments_become_separate_invoices() -> None:
 def test_template_kind_labels_name_the_template_in_reasons() -> None:
     # Given / When / Then
     assert TemplateKind.SHIPPING_OUTSIDE_EU.label == "Shipping (Outside EU)"
+
+
+def test_unexpected_error_releases_the_order_naming_the_error_type_and_propagates() -> None:
+    # Given: Dinero answers something the client does not understand
+    world = World()
+    world.dinero.failures["create_invoice"] = [KeyError("Guid")]  # type: ignore[list-item]
+    # When
+    with pytest.raises(KeyError):
+        world.deliver()
+    # Then: the next delivery may take it over at once, and the record explains what the DLQ may end up holding
+    record = world.records.only()
+    assert record.status is OrderStatus.PROCESSING
+    assert record.lease_until == world.clock.now()
+    assert record.reason == "Will retry after an unexpected error (KeyError)"
