@@ -138,9 +138,6 @@ class DineroOrganizationClient:
         params = {"fields": "AccountNumber,Name,VatCode,IsHidden"}
         return list(self._call("GET", "/accounts/entry", params=params) or [])
 
-    def list_vat_types(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/vatTypes") or [])
-
     def list_invoice_layouts(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/invoices/templates") or [])
 

@@ -20,7 +20,6 @@ from infra.local.dinero_sandbox.demo_data import (
 )
 from infra.local.dinero_sandbox.faults import FaultKind
 from infra.local.dinero_sandbox.oauth_tokens import TokenPair
-from infra.local.dinero_sandbox.organization import EntryAccount
 from infra.local.dinero_sandbox.server import DineroSandbox
 from infra.local.dinero_sandbox.state import DINERO_SCOPE, RequestLogEntry, SandboxState
 
@@ -34,7 +33,6 @@ __all__ = [
     "DEMO_USER",
     "DINERO_SCOPE",
     "DineroSandbox",
-    "EntryAccount",
     "FaultKind",
     "RequestLogEntry",
     "SandboxState",

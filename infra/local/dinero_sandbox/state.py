@@ -15,7 +15,7 @@ from typing import Any
 from infra.local.dinero_sandbox import demo_data
 from infra.local.dinero_sandbox.messages import Json
 from infra.local.dinero_sandbox.oauth_tokens import TokenPair, TokenStore
-from infra.local.dinero_sandbox.organization import EntryAccount, Organization
+from infra.local.dinero_sandbox.organization import Organization
 from infra.local.dinero_sandbox.rate_limit import SlidingWindowLimiter
 
 # The scope Dinero asks integrations to request (api.dinero.dk/docs, "Scopes").
@@ -90,11 +90,6 @@ class SandboxState:
             organization = demo_data.standard_organization(organization_id, name, owner, is_pro)
             self.organizations[organization_id] = organization
             return organization
-
-    def add_account(self, organization_id: int, account: EntryAccount) -> None:
-        """Adds or replaces an entry account, for example one with an unusual VAT code."""
-        with self.lock:
-            self.organizations[organization_id].accounts[account.number] = account
 
     def issue_tokens(self, user: str, client_id: str) -> TokenPair:
         """A grant as if `user` had consented in the browser, without the authorize round trip."""
