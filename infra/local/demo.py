@@ -112,7 +112,7 @@ def run_demo(system: LocalSystem, say: Callable[[str], None] = print) -> DemoRes
 
     say("6. The webshop handles orders: Danish, Norwegian (export), German (EU), and the Danish one delivered twice")
     for name in ("danish_private", "norway_export", "eu_private_de", "danish_private"):
-        system.send_order(_sample(name))
+        system.send_order({**_sample(name), "merchant_id": MERCHANT})
     system.drain_orders()
     _print_orders(api.call("GET", f"{integration}/orders"), say)
 

@@ -48,7 +48,12 @@ def seed_merchants(system: LocalSystem, count: int, *, organizations_each: int =
 
 def shop_order(merchant: Merchant, number: int, *, customer: int) -> dict[str, Any]:
     """A handled order of `merchant`; orders with the same `customer` number share the customer."""
-    event = order_event("danish_private", order_integration_id=merchant.webshop_id, event_id=f"evt-{number}")
+    event = order_event(
+        "danish_private",
+        merchant_id=merchant.merchant_id,
+        order_integration_id=merchant.webshop_id,
+        event_id=f"evt-{number}",
+    )
     event["sales_order"]["id"] = 9_000_000 + number
     event["sales_order"]["order_id"] = f"T{number}"
     for address in ("ship_to", "bill_to"):

@@ -90,6 +90,9 @@ class OrderHandledEvent(_Lenient):
     event_type: Literal["order.handled"]
     event_id: str = Field(min_length=1, max_length=200)
     occurred_at: AwareDatetime
+    # The order platform's account that owns the webshop: the same identity as the merchant's JWT `sub`. An event is
+    # booked only through a link this merchant made, so one merchant's orders never reach another's books.
+    merchant_id: str = Field(min_length=1, max_length=200)
     order_integration_id: str = Field(min_length=1, max_length=200)
     sales_order: SalesOrder
     fulfillment_id: int | None = None

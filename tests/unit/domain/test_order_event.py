@@ -182,6 +182,7 @@ def event_with(sales_order: dict[str, Any], **fields: Any) -> dict[str, Any]:
         "event_type": "order.handled",
         "event_id": "evt-11227-order",
         "occurred_at": "2018-06-16T08:00:00+02:00",
+        "merchant_id": "merchant-1",
         "order_integration_id": "webshop-1",
         "sales_order": sales_order,
         "fulfillment_id": None,
