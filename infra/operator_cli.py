@@ -2,7 +2,7 @@
 
   dinero-bookkeeping [--stack NAME] send-order FILE
   dinero-bookkeeping [--stack NAME] status INTEGRATION_ID
-  dinero-bookkeeping [--stack NAME] failed [--integration INTEGRATION_ID]
+  dinero-bookkeeping [--stack NAME] failed [--integration INTEGRATION_ID] [--days N]
   dinero-bookkeeping [--stack NAME] retry INTEGRATION_ID ORDER_ID
   dinero-bookkeeping [--stack NAME] redrive-dlq [--max N]
 
@@ -16,12 +16,13 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import boto3
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr
 from pydantic import ValidationError
 
 from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
@@ -82,14 +83,14 @@ class Operator:
         print(f"  incomplete templates: {', '.join(kind.label for kind in incomplete) or 'none'}")
         print(f"  orders: {', '.join(f'{status} {count}' for status, count in sorted(counts.items())) or 'none'}")
 
-    def failed(self, integration_id: str | None) -> None:
+    def failed(self, integration_id: str | None, days: int) -> None:
         if integration_id:
             records = self.records.list_records(integration_id)
         else:
             records = [OrderRecord.model_validate(item) for item in self._scan_order_records()]
-            for event in self.table.query(KeyConditionExpression=Key("pk").eq("REJECTED_EVENTS"))["Items"]:
-                message_id, received_at, reason = (str(event[name]) for name in ("message_id", "received_at", "reason"))
-                print(f"rejected event {message_id} at {received_at}: {reason}")
+            today = datetime.now(UTC).date()
+            for event in self.records.rejected_events([today - timedelta(days=n) for n in reversed(range(days))]):
+                print(f"rejected event {event.message_id} at {event.received_at.isoformat()}: {event.reason}")
         failed = [record for record in records if record.status is OrderStatus.FAILED]
         for record in failed:
             print(
@@ -137,7 +138,12 @@ class Operator:
         items: list[dict[str, Any]] = []
         options: dict[str, Any] = {}
         while True:
-            response = self.table.scan(FilterExpression=Attr("sk").begins_with("ORDER#"), **options)
+            response = self.table.scan(
+                FilterExpression=Attr("sk").begins_with("ORDER#"),
+                ProjectionExpression=", ".join(f"#{name}" for name in OrderRecord.model_fields),
+                ExpressionAttributeNames={f"#{name}": name for name in OrderRecord.model_fields},
+                **options,
+            )
             items += response["Items"]
             if "LastEvaluatedKey" not in response:
                 return items
@@ -170,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands.add_parser("status", help="an integration's status").add_argument("integration_id")
     failed = commands.add_parser("failed", help="failed orders with reasons (and rejected events)")
     failed.add_argument("--integration", dest="integration_id")
+    failed.add_argument("--days", type=int, default=7, help="rejected events of the last N days (default 7)")
     retry = commands.add_parser("retry", help="queue a failed or skipped order again")
     retry.add_argument("integration_id")
     retry.add_argument("order_id", type=UUID)
@@ -185,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         case "status":
             operator.status(args.integration_id)
         case "failed":
-            operator.failed(args.integration_id)
+            operator.failed(args.integration_id, args.days)
         case "retry":
             operator.retry(args.integration_id, args.order_id)
         case "redrive-dlq":

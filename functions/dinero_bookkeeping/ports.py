@@ -22,7 +22,9 @@ class Clock(Protocol):
 
 
 class IntegrationRepository(Protocol):
-    def get_link(self, order_integration_id: str) -> OrderIntegrationLink | None: ...
+    def get_link(self, merchant_id: str, order_integration_id: str) -> OrderIntegrationLink | None:
+        """The merchant's own link of the webshop: webshop ids mean something only within a merchant's namespace."""
+        ...
 
     def get_integration(self, integration_id: str) -> AccountingIntegration | None: ...
 
@@ -47,8 +49,9 @@ class Claim:
 
 
 class OrderRecordRepository(Protocol):
-    def claim(self, record: OrderRecord, now: datetime) -> Claim:
-        """Insert `record` (status processing), or take over a queued one or one whose lease expired."""
+    def claim(self, record: OrderRecord, event_json: str, now: datetime) -> Claim:
+        """Insert `record` (status processing) with its event kept beside it, or take over a queued one or one whose
+        lease expired. MalformedEventError when the event is too large to keep."""
         ...
 
     def finish(self, record: OrderRecord, status: OrderStatus, **changes: Any) -> OrderRecord:
@@ -60,7 +63,7 @@ class OrderRecordRepository(Protocol):
         ...
 
     def reject_event(self, message_id: str, body: str, reason: str, now: datetime) -> None:
-        """Keep an event that cannot be processed at all (malformed, or for a webshop linked to nothing)."""
+        """Keep an event that cannot be processed at all (malformed, or for a webshop its merchant has not linked)."""
         ...
 
 
@@ -165,18 +168,31 @@ class IntegrationStore(IntegrationRepository, Protocol):
     def list_links(self, merchant_id: str, integration_id: str) -> list[OrderIntegrationLink]: ...
 
     def add_link(self, link: OrderIntegrationLink) -> OrderIntegrationLink:
-        """Link the webshop if it is linked to nothing; return the link in place (this one, or an earlier one)."""
+        """Link the webshop if the merchant has not linked it yet; return the merchant's link in place (this one, or
+        an earlier one)."""
         ...
 
-    def remove_link(self, order_integration_id: str, integration_id: str) -> bool:
-        """Unlink the webshop if it is linked to this integration; False if it was not."""
+    def remove_link(self, merchant_id: str, order_integration_id: str, integration_id: str) -> bool:
+        """Unlink the merchant's webshop if it is linked to this integration; False if it was not."""
         ...
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    records: list[OrderRecord]
+    next_cursor: str | None  # None on the last page
 
 
 class OrderHistory(Protocol):
-    def list_records(self, integration_id: str) -> list[OrderRecord]: ...
+    def list_page(self, integration_id: str, limit: int, cursor: str | None) -> RecordPage:
+        """Newest first. InvalidRequestError for a cursor that is not a next_cursor of this list."""
+        ...
 
     def get_record(self, integration_id: str, invoice_guid: UUID) -> OrderRecord | None: ...
+
+    def get_event(self, record: OrderRecord) -> str | None:
+        """The record's event as it arrived; None once it has expired."""
+        ...
 
     def queue_for_retry(self, record: OrderRecord, now: datetime) -> OrderRecord | None:
         """Set status queued if the record is still as read; None if it changed meanwhile."""
@@ -188,7 +204,9 @@ class OrderHistory(Protocol):
 
 
 class OrderQueue(Protocol):
-    def send(self, body: str) -> None: ...
+    def send(self, body: str, *, integration_id: str | None = None) -> None:
+        """Put an event on the queue; with `integration_id`, only that integration may book it (a retry)."""
+        ...
 
 
 class DineroChoicesApi(Protocol):

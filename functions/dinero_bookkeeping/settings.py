@@ -40,6 +40,10 @@ class WorkerSettings(AwsSettings, DineroSettings):
     # How long a claimed order is its worker's: longer than one attempt (the 30 s function timeout), shorter than
     # the queue's visibility timeout. Tests shorten it to see an abandoned order taken over quickly.
     ORDER_LEASE_SECONDS: int = Field(default=90, ge=1, le=900)
+    # The order queue's maxReceiveCount: on that delivery a failing order is recorded as failed instead of released.
+    ORDER_MAX_RECEIVES: int = Field(default=5, ge=1, le=1000)
+    # How long an order record (with its event: personal data) and a rejected event are kept once settled.
+    RECORD_RETENTION_DAYS: int = Field(default=90, ge=1, le=3650)
 
 
 class ApiSettings(WorkerSettings, OAuthSettings):

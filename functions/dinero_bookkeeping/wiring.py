@@ -69,7 +69,7 @@ def build_adapters(settings: WorkerSettings) -> Adapters:
         clock=clock,
         integrations=DynamoIntegrations(table),
         connections=connections,
-        records=DynamoOrderRecords(table, clock),
+        records=DynamoOrderRecords(table, clock, timedelta(days=settings.RECORD_RETENTION_DAYS)),
         queue=SqsOrderQueue(session.client("sqs"), settings.ORDER_QUEUE_URL),
         visma=visma,
         dinero=DineroClient(DineroHttp(http, settings.DINERO_API_URL, settings.DINERO_TIMEOUT_SECONDS), tokens),

@@ -87,7 +87,7 @@ def main() -> None:
         assert system.sandbox is not None
         # Worker time is the subject here, not Dinero's rate limit (that is infra.bench.throughput's).
         system.sandbox.state.rate_limit_per_minute = 1_000_000
-        seed_configured_merchant(system.sandbox, merchant_id="bench-merchant", webshop_id="webshop-1")
+        seed_configured_merchant(system.sandbox, merchant_id="merchant-1", webshop_id="webshop-1")
         _, _, new_customer = run_one(system, order(0, "first@example.dk"))
         _, _, returning = run_one(system, order(1, "first@example.dk"))
         cpu_ms, wall_ms = [], []

@@ -84,8 +84,14 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("moto did not start")
 
 
+def merchant_of(webshop_id: str) -> str:
+    """Each bench webshop has its own merchant: bench-webshop-N belongs to bench-merchant-N."""
+    return webshop_id.replace("bench-webshop-", "bench-merchant-")
+
+
 def order(template: dict[str, Any], webshop_id: str, number: int) -> str:
     event = copy.deepcopy(template)
+    event["merchant_id"] = merchant_of(webshop_id)
     event["order_integration_id"] = webshop_id
     event["event_id"] = f"bench-{number}"
     event["sales_order"]["id"] = 7_000_000 + number
@@ -104,7 +110,7 @@ def seed(system: LocalSystem, organizations: int) -> list[str]:
         webshop = f"bench-webshop-{number}"
         seed_configured_merchant(
             system.sandbox,
-            merchant_id=f"bench-merchant-{number}",
+            merchant_id=merchant_of(webshop),
             webshop_id=webshop,
             organization_id=organization_id,
             user=user,
@@ -243,7 +249,7 @@ def _figures(system: LocalSystem, organizations: int, webshops: list[str], sent:
     adapters = worker_adapters()
     records = []
     for webshop in webshops:
-        link = adapters.integrations.get_link(webshop)
+        link = adapters.integrations.get_link(merchant_of(webshop), webshop)
         assert link is not None
         records += adapters.records.list_records(link.integration_id)
     attributes = system.session.client("sqs").get_queue_attributes(

@@ -114,17 +114,17 @@ def run_demo(system: LocalSystem, say: Callable[[str], None] = print) -> DemoRes
     for name in ("danish_private", "norway_export", "eu_private_de", "danish_private"):
         system.send_order({**_sample(name), "merchant_id": MERCHANT})
     system.drain_orders()
-    _print_orders(api.call("GET", f"{integration}/orders"), say)
+    _print_orders(api.call("GET", f"{integration}/orders")["orders"], say)
 
     say("7. The merchant fills Product (EU) and retries the failed order")
     for kind, number in LATER_ACCOUNTS.items():
         saved = api.call("PUT", f"{integration}/templates/{kind}", {"account_number": number})
         say(f"   {saved['label']}: {number} {accounts[number]['name']} [{accounts[number]['vat_code']}]")
-    for order in api.call("GET", f"{integration}/orders"):
+    for order in api.call("GET", f"{integration}/orders")["orders"]:
         if order["status"] == "failed":
             api.call("POST", f"{integration}/orders/{order['order_id']}/retry", expect=202)
     system.drain_orders()
-    orders = api.call("GET", f"{integration}/orders")
+    orders = api.call("GET", f"{integration}/orders")["orders"]
     _print_orders(orders, say)
     _print_invoices(system, pro_org["organization_id"], say)
     return DemoResult(integration_id=pro_org["integration_id"], organizations=organizations, orders=orders)

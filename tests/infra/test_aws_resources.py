@@ -84,10 +84,13 @@ def test_create_resources_when_template_bootstrapped_creates_table_with_keys_ind
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    (index,) = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "ByMerchant"
-    assert [key["AttributeName"] for key in index["KeySchema"]] == ["gsi1pk", "gsi1sk"]
-    assert index["Projection"] == {"ProjectionType": "ALL"}
+    by_merchant, orders_by_time = table["GlobalSecondaryIndexes"]
+    assert by_merchant["IndexName"] == "ByMerchant"
+    assert [key["AttributeName"] for key in by_merchant["KeySchema"]] == ["gsi1pk", "gsi1sk"]
+    assert by_merchant["Projection"] == {"ProjectionType": "ALL"}
+    assert orders_by_time["IndexName"] == "OrdersByTime"
+    assert [key["AttributeName"] for key in orders_by_time["KeySchema"]] == ["gsi2pk", "gsi2sk"]
+    assert orders_by_time["Projection"]["ProjectionType"] == "INCLUDE"
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert (time_to_live["TimeToLiveStatus"], time_to_live["AttributeName"]) == ("ENABLED", "expires_at")
 
@@ -158,6 +161,8 @@ def test_environment_when_overrides_supplied_resolves_globals_to_local_resources
         "DINERO_API_URL": "http://127.0.0.1:9000",
         "VISMA_CONNECT_URL": "https://connect.visma.com",
         "DINERO_RATE_LIMIT_PER_MINUTE": "80",
+        "RECORD_RETENTION_DAYS": "90",
+        "ORDER_MAX_RECEIVES": "5",
         "POWERTOOLS_SERVICE_NAME": "dinero-bookkeeping",
         "POWERTOOLS_METRICS_NAMESPACE": "DineroBookkeeping",
         "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -10,6 +10,7 @@ import pytest
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
+from dinero_bookkeeping.domain.order_record import OrderRecord
 from infra.local.aws_resources import referenced_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +126,29 @@ def test_table_when_expanded_has_point_in_time_recovery_encryption_ttl_and_is_re
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
-    assert [index["IndexName"] for index in properties["GlobalSecondaryIndexes"]] == ["ByMerchant"]
+    assert [index["IndexName"] for index in properties["GlobalSecondaryIndexes"]] == ["ByMerchant", "OrdersByTime"]
+
+
+def test_orders_index_projects_every_record_field_and_never_the_event(resources: dict[str, Any]) -> None:
+    # Given: the expanded template
+    # When: the time-ordered orders index is read
+    indexes = resources["Table"]["Properties"]["GlobalSecondaryIndexes"]
+    (orders,) = [index for index in indexes if index["IndexName"] == "OrdersByTime"]
+    projected = orders["Projection"]["NonKeyAttributes"]
+
+    # Then: a record listed from the index has all its fields, and no customer data (the event) is copied there
+    assert sorted(projected) == sorted(OrderRecord.model_fields)
+    assert "event_gz" not in projected
+
+
+def test_order_function_gives_up_on_the_delivery_the_queue_dead_letters(resources: dict[str, Any]) -> None:
+    # Given: the expanded template
+    # When: the queue's redrive policy and the functions' environment are read
+    redrive = resources["OrderQueue"]["Properties"]["RedrivePolicy"]
+    environment = resources["OrderFunction"]["Properties"]["Environment"]["Variables"]
+
+    # Then: the worker's last delivery is the queue's last, so no order leaves the queue still in processing
+    assert int(environment["ORDER_MAX_RECEIVES"]) == redrive["maxReceiveCount"]
 
 
 def test_token_key_when_expanded_rotates_and_is_administered_through_iam(resources: dict[str, Any]) -> None:
@@ -290,6 +313,8 @@ def test_function_environment_when_expanded_names_every_setting_the_code_reads(r
         "APP_URL",
         "OAUTH_REDIRECT_URL",
         "DINERO_RATE_LIMIT_PER_MINUTE",
+        "RECORD_RETENTION_DAYS",
+        "ORDER_MAX_RECEIVES",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",

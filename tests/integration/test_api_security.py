@@ -109,7 +109,7 @@ def test_another_merchant_can_neither_see_nor_change_anything(system: LocalSyste
     integration_id = configured(owner)
     system.send_order(order_event("danish_private"))
     system.drain_orders()
-    (order,) = owner.get(f"/integrations/{integration_id}/orders").json()
+    (order,) = owner.get(f"/integrations/{integration_id}/orders").json()["orders"]
     intruder = MerchantClient(system, OTHER_MERCHANT)
     assert redirect_outcome(intruder.connect_dinero(sandbox_user=DEMO_OTHER_USER))["dinero"] == "connected"
     before = owner.get(f"/integrations/{integration_id}").json()
@@ -132,24 +132,6 @@ def test_another_merchant_can_neither_see_nor_change_anything(system: LocalSyste
         "webshop-1"
     ]
     assert [i["organization_name"] for i in intruder.get("/integrations").json()] == ["Andet Firma ApS"]
-
-
-def test_webshop_linked_by_one_merchant_cannot_be_taken_by_another_until_unlinked(system: LocalSystem) -> None:
-    # Given webshop-1 linked by merchant-1, and merchant-2 with an integration of their own
-    owner = MerchantClient(system, MERCHANT)
-    mine = configured(owner)
-    intruder = MerchantClient(system, OTHER_MERCHANT)
-    theirs = configured(intruder, webshop=None, sandbox_user=DEMO_OTHER_USER)
-    # When merchant-2 tries to link or unlink it
-    taken = intruder.put(f"/integrations/{theirs}/links/webshop-1")
-    removed = intruder.delete(f"/integrations/{theirs}/links/webshop-1")
-    # Then both are refused and the link stays merchant-1's; only merchant-1 unlinking frees the webshop
-    assert taken.status_code == 409 and removed.status_code == 404
-    assert intruder.get(f"/integrations/{theirs}/links").json() == []
-    assert [link["order_integration_id"] for link in owner.get(f"/integrations/{mine}/links").json()] == ["webshop-1"]
-    assert owner.delete(f"/integrations/{mine}/links/webshop-1").status_code == 204
-    assert owner.get(f"/integrations/{mine}/links").json() == []
-    assert intruder.put(f"/integrations/{theirs}/links/webshop-1").status_code == 200
 
 
 def test_replayed_callback_is_rejected_with_nothing_created(system: LocalSystem) -> None:
@@ -240,7 +222,7 @@ def test_tokens_and_client_secret_appear_in_no_response_no_log_line_and_not_in_p
     system.sandbox.state.expire_access_tokens()
     system.send_order(order_event("danish_private"))
     system.drain_orders()
-    history = client.get(f"/integrations/{integration_id}/orders").json()
+    history = client.get(f"/integrations/{integration_id}/orders").json()["orders"]
     second = connections.load_tokens(connection_id_for(MERCHANT))
     assert first is not None and second is not None and second.version > first.version
     assert [order["status"] for order in history] == ["booked"]

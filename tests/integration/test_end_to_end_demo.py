@@ -38,6 +38,6 @@ def test_demo_connects_configures_and_books_the_sample_orders(system: LocalSyste
         timeout=10,
     )
     assert response.status_code == 200
-    assert {order["order_number"]: order["status"] for order in response.json()} == {
+    assert {order["order_number"]: order["status"] for order in response.json()["orders"]} == {
         number: order["status"] for number, order in orders.items()
     }

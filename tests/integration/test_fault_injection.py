@@ -47,7 +47,7 @@ def send(system: LocalSystem, events: list[dict[str, Any]]) -> set[SentOrder]:
 
 
 def records(merchant: Merchant) -> list[OrderRecord]:
-    link = worker_adapters().integrations.get_link(merchant.webshop_id)
+    link = worker_adapters().integrations.get_link(merchant.merchant_id, merchant.webshop_id)
     assert link is not None
     return worker_adapters().records.list_records(link.integration_id)
 

@@ -64,10 +64,16 @@ def connected_pro_integration(client: MerchantClient) -> str:
 
 
 def orders(client: MerchantClient, integration_id: str) -> list[dict[str, Any]]:
-    response = client.get(f"/integrations/{integration_id}/orders")
-    assert response.status_code == 200, response.text
-    result: list[dict[str, Any]] = response.json()
-    return result
+    """Every order, page by page (two a page, so the paging itself is exercised)."""
+    result: list[dict[str, Any]] = []
+    query: dict[str, Any] = {"limit": 2}
+    while True:
+        response = client.get(f"/integrations/{integration_id}/orders", params=query)
+        assert response.status_code == 200, response.text
+        result += response.json()["orders"]
+        if response.json()["next_cursor"] is None:
+            return result
+        query["cursor"] = response.json()["next_cursor"]
 
 
 def test_merchant_connects_configures_links_and_a_handled_order_becomes_a_booked_invoice(system: LocalSystem) -> None:

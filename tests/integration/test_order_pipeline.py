@@ -1,5 +1,6 @@
 """Order events through SQS (moto server) into the Dinero sandbox, over HTTP, exactly as deployed handlers run."""
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -133,7 +134,7 @@ def test_malformed_event_is_recorded_and_not_retried(system: LocalSystem) -> Non
     system.drain_orders()
     # Then
     (rejected,) = rejected_events()
-    assert "order_lines" in rejected["reason"]
+    assert "order_lines" in rejected.reason and json.loads(rejected.body) == event
     assert queue_depths(system) == (0, 0)
     assert invoices(system) == []
 

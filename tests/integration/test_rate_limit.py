@@ -31,7 +31,7 @@ def system(moto_endpoint: str) -> Iterator[LocalSystem]:
 
 
 def order_statuses(merchant: Merchant) -> list[tuple[OrderStatus, str | None]]:
-    link = worker_adapters().integrations.get_link(merchant.webshop_id)
+    link = worker_adapters().integrations.get_link(merchant.merchant_id, merchant.webshop_id)
     assert link is not None
     return [(record.status, record.reason) for record in worker_adapters().records.list_records(link.integration_id)]
 

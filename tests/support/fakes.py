@@ -26,7 +26,7 @@ from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
 from dinero_bookkeeping.domain.rate_window import RateWindow, Reservation, reservation_for
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
 from dinero_bookkeeping.domain.tokens import TokenSet
-from dinero_bookkeeping.ports import Claim
+from dinero_bookkeeping.ports import Claim, RecordPage
 
 
 class FixedClock:
@@ -42,13 +42,16 @@ class FixedClock:
 
 @dataclass
 class InMemoryIntegrations:
-    links: dict[str, OrderIntegrationLink] = field(default_factory=dict)
+    links: dict[tuple[str, str], OrderIntegrationLink] = field(default_factory=dict)  # (merchant, webshop)
     integrations: dict[str, AccountingIntegration] = field(default_factory=dict)
     templates: dict[str, TemplateSet] = field(default_factory=dict)
     contacts: dict[tuple[str, str], UUID] = field(default_factory=dict)
 
-    def get_link(self, order_integration_id: str) -> OrderIntegrationLink | None:
-        return self.links.get(order_integration_id)
+    def get_link(self, merchant_id: str, order_integration_id: str) -> OrderIntegrationLink | None:
+        return self.links.get((merchant_id, order_integration_id))
+
+    def link(self, link: OrderIntegrationLink) -> None:
+        self.links[(link.merchant_id, link.order_integration_id)] = link
 
     def get_integration(self, integration_id: str) -> AccountingIntegration | None:
         return self.integrations.get(integration_id)
@@ -74,12 +77,14 @@ class InMemoryConnections:
 @dataclass
 class InMemoryOrderRecords:
     records: dict[UUID, OrderRecord] = field(default_factory=dict)
+    events: dict[UUID, str] = field(default_factory=dict)
     rejected: list[dict[str, str]] = field(default_factory=list)
 
-    def claim(self, record: OrderRecord, now: datetime) -> Claim:
+    def claim(self, record: OrderRecord, event_json: str, now: datetime) -> Claim:
         existing = self.records.get(record.invoice_guid)
         if existing is None:
             self.records[record.invoice_guid] = record
+            self.events[record.invoice_guid] = event_json
             return Claim(record=record, acquired=True, resumed=False)
         expired = existing.lease_until is None or existing.lease_until <= now
         if existing.status is OrderStatus.QUEUED or (existing.status is OrderStatus.PROCESSING and expired):
@@ -264,13 +269,13 @@ class InMemoryIntegrationStore(InMemoryIntegrations):
         ]
 
     def add_link(self, link: OrderIntegrationLink) -> OrderIntegrationLink:
-        return self.links.setdefault(link.order_integration_id, link)
+        return self.links.setdefault((link.merchant_id, link.order_integration_id), link)
 
-    def remove_link(self, order_integration_id: str, integration_id: str) -> bool:
-        link = self.links.get(order_integration_id)
+    def remove_link(self, merchant_id: str, order_integration_id: str, integration_id: str) -> bool:
+        link = self.links.get((merchant_id, order_integration_id))
         if link is None or link.integration_id != integration_id:
             return False
-        del self.links[order_integration_id]
+        del self.links[(merchant_id, order_integration_id)]
         return True
 
 
@@ -390,12 +395,23 @@ class FakeDineroChoices:
 class InMemoryOrderHistory(InMemoryOrderRecords):
     """InMemoryOrderRecords plus the reads and the retry of the configuration API."""
 
-    def list_records(self, integration_id: str) -> list[OrderRecord]:
-        return [record for record in self.records.values() if record.integration_id == integration_id]
+    def list_page(self, integration_id: str, limit: int, cursor: str | None) -> RecordPage:
+        ordered = sorted(
+            (record for record in self.records.values() if record.integration_id == integration_id),
+            key=lambda record: (record.created_at, str(record.invoice_guid)),
+            reverse=True,
+        )
+        start = int(cursor) if cursor is not None else 0
+        page = ordered[start : start + limit]
+        more = start + limit < len(ordered)
+        return RecordPage(records=page, next_cursor=str(start + limit) if more else None)
 
     def get_record(self, integration_id: str, invoice_guid: UUID) -> OrderRecord | None:
         record = self.records.get(invoice_guid)
         return record if record is not None and record.integration_id == integration_id else None
+
+    def get_event(self, record: OrderRecord) -> str | None:
+        return self.events.get(record.invoice_guid)
 
     def queue_for_retry(self, record: OrderRecord, now: datetime) -> OrderRecord | None:
         current = self.records[record.invoice_guid]
@@ -414,9 +430,11 @@ class InMemoryOrderHistory(InMemoryOrderRecords):
 @dataclass
 class InMemoryOrderQueue:
     sent: list[str] = field(default_factory=list)
+    owners: list[str | None] = field(default_factory=list)  # the integration each message was sent for, if any
     failure: Exception | None = None
 
-    def send(self, body: str) -> None:
+    def send(self, body: str, *, integration_id: str | None = None) -> None:
         if self.failure is not None:
             raise self.failure
         self.sent.append(body)
+        self.owners.append(integration_id)

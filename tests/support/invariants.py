@@ -14,12 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Key
-
 from dinero_bookkeeping.domain.integration import AccountingIntegration, ConnectionStatus
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, order_key
 from dinero_bookkeeping.wiring import worker_adapters
 from infra.local.system import LocalSystem
+from support.seed import rejected_events
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -32,17 +31,20 @@ _INVOICE_STATUS = {OrderStatus.BOOKED: "Booked", OrderStatus.DRAFT: "Draft"}
 class SentOrder:
     """An order event put on the queue (maybe more than once)."""
 
+    merchant_id: str
     webshop_id: str
     sales_order_id: int
     fulfillment_id: int | None
 
     @staticmethod
     def of(event: dict[str, Any]) -> "SentOrder":
-        return SentOrder(event["order_integration_id"], event["sales_order"]["id"], event.get("fulfillment_id"))
+        return SentOrder(
+            event["merchant_id"], event["order_integration_id"], event["sales_order"]["id"], event.get("fulfillment_id")
+        )
 
     @staticmethod
-    def of_record(record: OrderRecord) -> "SentOrder":
-        return SentOrder(record.order_integration_id, record.sales_order_id, record.fulfillment_id)
+    def of_record(record: OrderRecord, merchant_id: str) -> "SentOrder":
+        return SentOrder(merchant_id, record.order_integration_id, record.sales_order_id, record.fulfillment_id)
 
     @property
     def key(self) -> str:
@@ -54,9 +56,9 @@ def violations(
 ) -> list[str]:
     assert system.sandbox is not None
     orders = set(sent)
-    integrations = _integrations({order.webshop_id for order in orders})
+    integrations = _integrations({(order.merchant_id, order.webshop_id) for order in orders})
     records = {
-        SentOrder.of_record(record): record
+        SentOrder.of_record(record, integration.merchant_id): record
         for integration in integrations.values()
         for record in worker_adapters().records.list_records(integration.integration_id)
     }
@@ -78,19 +80,20 @@ def violations(
     problems += [
         f"order {order.key}: its webshop is linked to nothing"
         for order in orders
-        if order.webshop_id not in integrations
+        if (order.merchant_id, order.webshop_id) not in integrations
     ]
     return problems
 
 
-def _integrations(webshop_ids: set[str]) -> dict[str, AccountingIntegration]:
+def _integrations(webshops: set[tuple[str, str]]) -> dict[tuple[str, str], AccountingIntegration]:
+    """The integration of each (merchant, webshop) that is linked."""
     adapters = worker_adapters()
-    found: dict[str, AccountingIntegration] = {}
-    for webshop_id in webshop_ids:
-        link = adapters.integrations.get_link(webshop_id)
+    found: dict[tuple[str, str], AccountingIntegration] = {}
+    for merchant_id, webshop_id in webshops:
+        link = adapters.integrations.get_link(merchant_id, webshop_id)
         integration = adapters.integrations.get_integration(link.integration_id) if link else None
         if integration is not None:
-            found[webshop_id] = integration
+            found[(merchant_id, webshop_id)] = integration
     return found
 
 
@@ -127,7 +130,7 @@ def _queues(system: LocalSystem, records: dict[SentOrder, OrderRecord]) -> list[
     left = queue_depth(sqs, system.resources.order_queue_url)
     if left:
         problems.append(f"the order queue still holds {left} message(s)")
-    rejected = {str(item["message_id"]) for item in _rejected_events()}
+    rejected = {event.message_id for event in rejected_events()}
     for message in _all_messages(sqs, system.resources.order_dead_letter_queue_url):
         if message["MessageId"] in rejected:
             continue
@@ -168,8 +171,3 @@ def _all_messages(sqs: "SQSClient", queue_url: str) -> list[Any]:
     ):
         messages += batch
     return messages
-
-
-def _rejected_events() -> list[dict[str, Any]]:
-    table = worker_adapters().table
-    return list(table.query(KeyConditionExpression=Key("pk").eq("REJECTED_EVENTS"), ConsistentRead=True)["Items"])

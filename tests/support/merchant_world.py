@@ -93,6 +93,10 @@ class MerchantWorld:
         self.manage.activate(merchant_id, integration_id)
         return integration_id
 
+    def second_integration(self, merchant_id: str = MERCHANT) -> str:
+        """The connected merchant's other organization's integration (not Pro, not active); returns its id."""
+        return integration_id_for(merchant_id, NON_PRO_ORG.id)
+
 
 def outcome_query(outcome: CallbackOutcome) -> dict[str, str]:
     """The query of the URL the browser is sent back to, one value per name."""

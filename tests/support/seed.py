@@ -1,9 +1,11 @@
 """Seeding and reading the system's state for tests of the order pipeline."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from dinero_bookkeeping.domain.order_record import RejectedEvent
 from dinero_bookkeeping.domain.templates import TemplateKind
 from dinero_bookkeeping.wiring import worker_adapters
 from infra.local.seeding import seed_configured_merchant
@@ -35,6 +37,7 @@ def order_records(integration_id: str) -> list[dict[str, Any]]:
     return sorted(response["Items"], key=lambda item: str(item["created_at"]))
 
 
-def rejected_events() -> list[dict[str, Any]]:
-    table = worker_adapters().table
-    return list(table.query(KeyConditionExpression=Key("pk").eq("REJECTED_EVENTS"), ConsistentRead=True)["Items"])
+def rejected_events() -> list[RejectedEvent]:
+    """The events rejected today and yesterday (a test may run across midnight), oldest first."""
+    today = datetime.now(UTC).date()
+    return worker_adapters().records.rejected_events([today - timedelta(days=1), today])

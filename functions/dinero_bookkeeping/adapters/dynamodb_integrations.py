@@ -1,8 +1,9 @@
 """Integrations, their templates, webshop links and the contact cache, in the single table.
 
 Keys: INTEGRATION#<id>/META, INTEGRATION#<id>/TEMPLATE#<kind>, INTEGRATION#<id>/CONTACT#<sha256 of customer key>,
-ORDER_INTEGRATION#<id>/LINK. Integrations are also indexed by merchant (gsi1pk MERCHANT#<id>), and so are links made
-through the configuration API (gsi1sk LINK#<integration id>#<webshop id>).
+MERCHANT#<merchant id>/LINK#<webshop id>. Links live in their merchant's partition, so a webshop id means something
+only within its merchant's namespace: another merchant may use the same id, and nothing reveals that it does.
+Integrations are also indexed by merchant (gsi1pk MERCHANT#<id>).
 """
 
 import hashlib
@@ -27,8 +28,8 @@ def integration_pk(integration_id: str) -> str:
     return f"INTEGRATION#{integration_id}"
 
 
-def link_key(order_integration_id: str) -> dict[str, str]:
-    return {"pk": f"ORDER_INTEGRATION#{order_integration_id}", "sk": "LINK"}
+def link_key(merchant_id: str, order_integration_id: str) -> dict[str, str]:
+    return {"pk": f"MERCHANT#{merchant_id}", "sk": f"LINK#{order_integration_id}"}
 
 
 MERCHANT_INDEX = "ByMerchant"
@@ -38,10 +39,6 @@ _KEPT_ON_RECONNECT = frozenset({"active", "book_automatically", "created_at"})
 
 def merchant_gsi1pk(merchant_id: str) -> str:
     return f"MERCHANT#{merchant_id}"
-
-
-def _link_gsi1sk(integration_id: str, order_integration_id: str = "") -> str:
-    return f"LINK#{integration_id}#{order_integration_id}"
 
 
 def _contact_sk(lookup_key: str) -> str:
@@ -83,8 +80,8 @@ class DynamoIntegrations:
         with dynamodb_errors("put template"):
             self._table.put_item(Item=item)
 
-    def get_link(self, order_integration_id: str) -> OrderIntegrationLink | None:
-        item = self._get(link_key(order_integration_id))
+    def get_link(self, merchant_id: str, order_integration_id: str) -> OrderIntegrationLink | None:
+        item = self._get(link_key(merchant_id, order_integration_id))
         return OrderIntegrationLink.model_validate(item) if item else None
 
     def get_contact(self, integration_id: str, lookup_key: str) -> UUID | None:
@@ -153,38 +150,35 @@ class DynamoIntegrations:
                     raise
 
     def list_links(self, merchant_id: str, integration_id: str) -> list[OrderIntegrationLink]:
-        condition = Key("gsi1pk").eq(merchant_gsi1pk(merchant_id)) & Key("gsi1sk").begins_with(
-            _link_gsi1sk(integration_id)
-        )
-        items = self._query("list links", condition, IndexName=MERCHANT_INDEX)
-        return [OrderIntegrationLink.model_validate(item) for item in items]
+        # A merchant has a handful of links: reading them all from the merchant's partition is one consistent query.
+        condition = Key("pk").eq(link_key(merchant_id, "")["pk"]) & Key("sk").begins_with("LINK#")
+        links = [
+            OrderIntegrationLink.model_validate(item)
+            for item in self._query("list links", condition, ConsistentRead=True)
+        ]
+        return [link for link in links if link.integration_id == integration_id]
 
     def add_link(self, link: OrderIntegrationLink) -> OrderIntegrationLink:
-        item = to_item(
-            link,
-            **link_key(link.order_integration_id),
-            gsi1pk=merchant_gsi1pk(link.merchant_id),
-            gsi1sk=_link_gsi1sk(link.integration_id, link.order_integration_id),
-        )
+        key = link_key(link.merchant_id, link.order_integration_id)
         try:
             with dynamodb_errors("add link"):
                 self._table.put_item(
-                    Item=item,
+                    Item=to_item(link, **key),
                     ConditionExpression="attribute_not_exists(pk)",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except ClientError as error:
             if error_code(error) != CONDITION_FAILED:
                 raise
-            existing = old_item(error) or self._get(link_key(link.order_integration_id))
+            existing = old_item(error) or self._get(key)
             return OrderIntegrationLink.model_validate(existing)
         return link
 
-    def remove_link(self, order_integration_id: str, integration_id: str) -> bool:
+    def remove_link(self, merchant_id: str, order_integration_id: str, integration_id: str) -> bool:
         try:
             with dynamodb_errors("remove link"):
                 self._table.delete_item(
-                    Key=link_key(order_integration_id),
+                    Key=link_key(merchant_id, order_integration_id),
                     ConditionExpression="integration_id = :integration_id",
                     ExpressionAttributeValues={":integration_id": integration_id},
                 )

@@ -6,8 +6,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dinero_bookkeeping.observability import logger
 
+# A retried order names the integration that owns its record, so a relinked webshop cannot move it to other books.
+OWNING_INTEGRATION_ATTRIBUTE = "owning_integration_id"
+
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
 
 class SqsOrderQueue:
@@ -24,5 +28,8 @@ class SqsOrderQueue:
         except (ClientError, BotoCoreError):
             logger.warning("could not delay message; the visibility timeout applies", delay_s=seconds)
 
-    def send(self, body: str) -> None:
-        self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=body)
+    def send(self, body: str, *, integration_id: str | None = None) -> None:
+        attributes: dict[str, MessageAttributeValueTypeDef] = {}
+        if integration_id is not None:
+            attributes[OWNING_INTEGRATION_ATTRIBUTE] = {"DataType": "String", "StringValue": integration_id}
+        self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=body, MessageAttributes=attributes)

@@ -1,4 +1,5 @@
-"""The durable order→invoice record: one per (integration, webshop, order, fulfilment)."""
+"""The durable order→invoice record: one per (integration, webshop, order, fulfilment). The event itself is kept
+beside it by the repository (for a retry), not in it: listing records never needs the order's personal data."""
 
 import uuid
 from datetime import datetime
@@ -50,6 +51,17 @@ class OrderRecord(BaseModel):
     reason: str | None = None
     attempts: int = 0
     lease_until: datetime | None = None
-    event_json: str
     created_at: datetime
     updated_at: datetime
+
+
+class RejectedEvent(BaseModel):
+    """An event that belongs to no integration (malformed, or for a webshop its merchant has not linked), kept as it
+    arrived with the reason."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str
+    reason: str
+    received_at: datetime
+    body: str

@@ -165,3 +165,8 @@ class OrderResponse(BaseModel):
             created_at=record.created_at,
             updated_at=record.updated_at,
         )
+
+
+class OrderPageResponse(BaseModel):
+    orders: list[OrderResponse] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dinero_bookkeeping.adapters.sqs_queue import OWNING_INTEGRATION_ATTRIBUTE
 from dinero_bookkeeping.domain.errors import RetryableError
 from dinero_bookkeeping.domain.retry_policy import retry_delay_seconds
 from dinero_bookkeeping.observability import logger, metrics, tracer
@@ -16,11 +17,17 @@ from dinero_bookkeeping.wiring import worker_adapters, worker_service
 
 def record_handler(record: SQSRecord) -> None:
     logger.append_keys(message_id=record.message_id)
+    receive_count = int(record.attributes.approximate_receive_count)
+    owner = record.message_attributes[OWNING_INTEGRATION_ATTRIBUTE]  # None when absent
     try:
-        outcome = worker_service().handle_message(record.body, record.message_id)
+        outcome = worker_service().handle_message(
+            record.body,
+            record.message_id,
+            owning_integration_id=owner.string_value if owner else None,
+            final_attempt=receive_count >= worker_settings().ORDER_MAX_RECEIVES,
+        )
     except RetryableError as error:
         # Raising marks the record failed; the delay decides when SQS offers it again (Retry-After, back-off).
-        receive_count = int(record.attributes.approximate_receive_count)
         delay = retry_delay_seconds(error, receive_count, worker_settings().RETRY_BASE_DELAY_SECONDS)
         worker_adapters().queue.delay(record.receipt_handle, delay)
         metrics.add_metric(name="OrdersRetried", unit="Count", value=1)

@@ -64,28 +64,43 @@ class BookOrderService:
     # Dinero's budget shared by all workers; None only for a lone worker (tests of the other rules).
     rate_limiter: RateLimiter | None = None
 
-    def handle_message(self, body: str, message_id: str) -> Outcome:
-        """Entry point for a queue message. Raises RetryableError when the message should come back later."""
+    def handle_message(
+        self, body: str, message_id: str, *, owning_integration_id: str | None = None, final_attempt: bool = False
+    ) -> Outcome:
+        """Entry point for a queue message. Raises RetryableError when the message should come back later.
+
+        `owning_integration_id`: a retry, which only that integration may book. `final_attempt`: the queue will not
+        deliver the message again, so a failure now is recorded as failed (retryable by the merchant) rather than
+        left to the dead-letter queue with the record still in processing.
+        """
         try:
             event = OrderHandledEvent.model_validate_json(body)
         except ValidationError as error:
             reason = MalformedEventError(f"Not a valid order.handled event: {_field_errors(error)}").reason
-            self.records.reject_event(message_id, body, reason, self.clock.now())
-            logger.warning("order event rejected", message_id=message_id, reason=reason)
-            return Outcome.REJECTED
-        return self.handle(event, message_id)
+            return self._reject(message_id, body, reason)
+        return self.handle(event, message_id, owning_integration_id=owning_integration_id, final_attempt=final_attempt)
 
-    def handle(self, event: OrderHandledEvent, message_id: str) -> Outcome:
-        link = self.integrations.get_link(event.order_integration_id)
-        integration = self.integrations.get_integration(link.integration_id) if link else None
+    def handle(
+        self,
+        event: OrderHandledEvent,
+        message_id: str,
+        *,
+        owning_integration_id: str | None = None,
+        final_attempt: bool = False,
+    ) -> Outcome:
+        integration = self._integration_for(event, owning_integration_id)
         if integration is None:
-            reason = f"Webshop {event.order_integration_id} is not linked to an accounting integration"
-            self.records.reject_event(message_id, event.model_dump_json(), reason, self.clock.now())
-            logger.warning("order event rejected", message_id=message_id, reason=reason)
-            return Outcome.REJECTED
+            reason = (
+                f"Webshop {event.order_integration_id} is not linked to an accounting integration of merchant "
+                f"{event.merchant_id}"
+            )
+            return self._reject(message_id, event.model_dump_json(), reason)
         logger.append_keys(integration_id=integration.integration_id, sales_order_id=event.sales_order.id)
 
-        claim = self.records.claim(self._new_record(integration, event), self.clock.now())
+        try:
+            claim = self.records.claim(self._new_record(integration, event), event.model_dump_json(), self.clock.now())
+        except MalformedEventError as error:
+            return self._reject(message_id, event.model_dump_json(), error.reason)
         if not claim.acquired:
             if claim.record.status is OrderStatus.PROCESSING:
                 # Come back when its lease ends: by then that worker has finished, or died and the order is free.
@@ -102,15 +117,42 @@ class BookOrderService:
             logger.warning("order failed permanently", reason=error.reason)
             return Outcome.FAILED
         except RetryableError as error:
+            if final_attempt:
+                return self._give_up(record, f"Gave up after repeated attempts ({error}): retry the order later")
             self.records.release(record, f"Will retry: {error}", self.clock.now())
             raise
         except Exception as error:
-            # A bug or an answer we do not understand: SQS retries it and, in the end, the dead-letter queue keeps it;
-            # the record says so (the type only: a message may quote personal data).
+            # A bug or an answer we do not understand: SQS retries it; the record says so (the type only: a message
+            # may quote personal data), and on the last delivery the order is recorded as failed.
+            if final_attempt:
+                return self._give_up(
+                    record, f"Failed after an unexpected error ({type(error).__name__}): retry the order"
+                )
             self.records.release(
                 record, f"Will retry after an unexpected error ({type(error).__name__})", self.clock.now()
             )
             raise
+
+    def _integration_for(
+        self, event: OrderHandledEvent, owning_integration_id: str | None
+    ) -> AccountingIntegration | None:
+        """The integration that books the event: the record's owner for a retry, else the one the event's merchant
+        linked the webshop to. Never another merchant's."""
+        if owning_integration_id is None:
+            link = self.integrations.get_link(event.merchant_id, event.order_integration_id)
+            owning_integration_id = link.integration_id if link else None
+        integration = self.integrations.get_integration(owning_integration_id) if owning_integration_id else None
+        return integration if integration is not None and integration.merchant_id == event.merchant_id else None
+
+    def _reject(self, message_id: str, body: str, reason: str) -> Outcome:
+        self.records.reject_event(message_id, body, reason, self.clock.now())
+        logger.warning("order event rejected", message_id=message_id, reason=reason)
+        return Outcome.REJECTED
+
+    def _give_up(self, record: OrderRecord, reason: str) -> Outcome:
+        self.records.finish(record, OrderStatus.FAILED, reason=reason)
+        logger.warning("order failed on its last delivery", reason=reason)
+        return Outcome.FAILED
 
     def _invoice(
         self, integration: AccountingIntegration, event: OrderHandledEvent, record: OrderRecord, *, resumed: bool
@@ -213,7 +255,6 @@ class BookOrderService:
             invoice_guid=invoice_guid_for(integration.integration_id, key),
             attempts=1,
             lease_until=now + self.lease,
-            event_json=event.model_dump_json(),
             created_at=now,
             updated_at=now,
         )

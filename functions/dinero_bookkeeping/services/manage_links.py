@@ -1,7 +1,9 @@
 """Use cases: which webshops (order integrations) an accounting integration books orders for.
 
 Many webshops may feed one accounting integration, but a webshop feeds at most one: its orders must land in
-exactly one set of books. The order worker finds an event's integration through these links.
+exactly one set of books. Links live in the merchant's own namespace: a merchant sees, links and unlinks only their
+own, another merchant's use of the same webshop id is neither blocked nor revealed, and the order worker books an
+event only through a link of the merchant the event names.
 """
 
 from dataclasses import dataclass
@@ -35,13 +37,14 @@ class ManageLinksService:
         link = self.integrations.add_link(wanted)
         if link.integration_id != integration_id:
             raise ConflictError(
-                f"Webshop {order_integration_id} is already linked to another accounting integration: unlink it first"
+                f"Webshop {order_integration_id} is already linked to another of your accounting integrations: "
+                "unlink it there first"
             )
         logger.info("webshop linked", integration_id=integration_id, order_integration_id=order_integration_id)
         return link
 
     def unlink(self, merchant_id: str, integration_id: str, order_integration_id: str) -> None:
         owned_integration(self.integrations, merchant_id, integration_id)
-        if not self.integrations.remove_link(order_integration_id, integration_id):
+        if not self.integrations.remove_link(merchant_id, order_integration_id, integration_id):
             raise NotFoundError(f"Webshop {order_integration_id} is not linked to this integration")
         logger.info("webshop unlinked", integration_id=integration_id, order_integration_id=order_integration_id)

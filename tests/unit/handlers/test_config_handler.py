@@ -34,11 +34,11 @@ def failed_order(world: MerchantWorld, integration_id: str) -> OrderRecord:
         total_incl_vat=None,
         reason="Product (EU) has no account",
         attempts=1,
-        event_json=json.dumps(order_event("danish_private")),
         created_at=now,
         updated_at=now,
     )
     world.records.records[record.invoice_guid] = record
+    world.records.events[record.invoice_guid] = json.dumps(order_event("danish_private"))
     return record
 
 
@@ -123,7 +123,8 @@ def test_another_merchants_integration_is_a_404(api: Api, world: MerchantWorld, 
     # Then
     assert response.status == 404
     assert response.json() == {"message": f"Integration {theirs} not found"}
-    assert world.integrations.get_link("webshop-1") is None
+    assert world.integrations.get_link(MERCHANT, "webshop-1") is None
+    assert world.integrations.get_link(OTHER_MERCHANT, "webshop-1") is None
 
 
 def test_template_body_with_an_unknown_field_is_a_422_naming_it(api: Api, world: MerchantWorld) -> None:
@@ -255,16 +256,17 @@ def test_book_automatically_takes_only_a_boolean(api: Api, world: MerchantWorld)
     assert accepted.status == 200 and accepted.json()["book_automatically"] is True
 
 
-def test_linking_a_webshop_linked_elsewhere_is_a_409(api: Api, world: MerchantWorld) -> None:
+def test_linking_a_webshop_linked_to_another_of_the_merchants_integrations_is_a_409(
+    api: Api, world: MerchantWorld
+) -> None:
     # Given
-    theirs = world.activated(OTHER_MERCHANT)
-    world.links.link(OTHER_MERCHANT, theirs, "webshop-1")
     world.activated(MERCHANT)
+    world.links.link(MERCHANT, world.second_integration(), "webshop-1")
     # When
     response = api.call("PUT", f"/integrations/{PRO}/links/webshop-1", merchant=MERCHANT)
     # Then
     assert response.status == 409
-    assert "already linked to another accounting integration" in response.json()["message"]
+    assert "already linked to another of your accounting integrations" in response.json()["message"]
 
 
 def test_link_then_unlink_answers_the_link_then_no_content(api: Api, world: MerchantWorld) -> None:
@@ -291,7 +293,7 @@ def test_retrying_a_failed_order_is_accepted_and_answers_the_queued_order(api: A
     body = response.json()
     assert body["order_id"] == str(record.invoice_guid)
     assert body["status"] == "queued" and body["order_number"] == "10421"
-    assert world.queue.sent == [record.event_json]
+    assert world.queue.sent == [world.records.events[record.invoice_guid]]
 
 
 def test_retrying_with_an_order_id_that_is_not_a_uuid_is_a_422(api: Api, world: MerchantWorld) -> None:
@@ -316,7 +318,8 @@ def test_orders_are_listed_with_money_as_decimal_strings(api: Api, world: Mercha
     # When
     response = api.call("GET", f"/integrations/{PRO}/orders", merchant=MERCHANT)
     # Then
-    (order,) = response.json()
+    (order,) = response.json()["orders"]
+    assert response.json()["next_cursor"] is None
     assert order["total_incl_vat"] == "527.90"
     assert order["status"] == "booked" and order["invoice_number"] == 7
 
@@ -373,3 +376,18 @@ def test_overlong_integration_id_is_a_422_not_a_lookup(api: Api, world: Merchant
     # Then
     assert response.status == 422
     assert response.json()["detail"][0]["loc"] == ["path", "integration_id"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("limit", "0"), ("limit", "101"), ("limit", "ten"), ("cursor", ""), ("cursor", "x" * 600)]
+)
+def test_orders_page_outside_the_bounds_is_a_422_naming_the_parameter(
+    api: Api, world: MerchantWorld, name: str, value: str
+) -> None:
+    # Given
+    world.activated()
+    # When
+    response = api.call("GET", f"/integrations/{PRO}/orders", merchant=MERCHANT, query={name: value})
+    # Then
+    assert response.status == 422
+    assert response.json()["detail"][0]["loc"] == ["query", name]

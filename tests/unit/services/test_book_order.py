@@ -41,8 +41,10 @@ class World:
             updated_at=now,
         )
         self.integrations.templates[INTEGRATION_ID] = standard_templates()
-        self.integrations.links["webshop-1"] = OrderIntegrationLink(
-            order_integration_id="webshop-1", integration_id=INTEGRATION_ID, merchant_id="merchant-1", linked_at=now
+        self.integrations.link(
+            OrderIntegrationLink(
+                order_integration_id="webshop-1", integration_id=INTEGRATION_ID, merchant_id="merchant-1", linked_at=now
+            )
         )
         self.connections = InMemoryConnections(
             {"connection-1": Connection(connection_id="connection-1", merchant_id="merchant-1", updated_at=now)}
@@ -58,8 +60,29 @@ class World:
             clock=self.clock,
         )
 
-    def deliver(self, name: str = "danish_private", message_id: str = "m-1", **overrides: object) -> Outcome:
-        return self.service.handle_message(json.dumps(order_event(name, **overrides)), message_id)
+    def deliver(
+        self,
+        name: str = "danish_private",
+        message_id: str = "m-1",
+        *,
+        owner: str | None = None,
+        final_attempt: bool = False,
+        **overrides: object,
+    ) -> Outcome:
+        return self.service.handle_message(
+            json.dumps(order_event(name, **overrides)),
+            message_id,
+            owning_integration_id=owner,
+            final_attempt=final_attempt,
+        )
+
+    def add_integration(self, integration_id: str, merchant_id: str) -> None:
+        """Another integration (organization 2002) with the same templates and connection."""
+        first = self.integrations.integrations[INTEGRATION_ID]
+        self.integrations.integrations[integration_id] = first.model_copy(
+            update={"integration_id": integration_id, "merchant_id": merchant_id, "organization_id": 2002}
+        )
+        self.integrations.templates[integration_id] = standard_templates()
 
 
 def test_handled_danish_order_with_book_automatically_is_booked() -> None:
@@ -231,7 +254,9 @@ def test_event_for_an_unlinked_webshop_is_rejected_naming_it() -> None:
     outcome = world.deliver(order_integration_id="webshop-unknown")
     # Then
     assert outcome is Outcome.REJECTED
-    assert world.records.rejected[0]["reason"] == "Webshop webshop-unknown is not linked to an accounting integration"
+    assert world.records.rejected[0]["reason"] == (
+        "Webshop webshop-unknown is not linked to an accounting integration of merchant merchant-1"
+    )
 
 
 def test_returning_customer_costs_no_contact_lookup() -> None:
@@ -326,3 +351,74 @@ def test_unexpected_error_releases_the_order_naming_the_error_type_and_propagate
     assert record.status is OrderStatus.PROCESSING
     assert record.lease_until == world.clock.now()
     assert record.reason == "Will retry after an unexpected error (KeyError)"
+
+
+def test_event_whose_merchant_did_not_link_the_webshop_is_rejected_and_nothing_reaches_dinero() -> None:
+    # Given: webshop-1 is linked by merchant-1 only
+    world = World()
+    # When: an event names another merchant for the same webshop id
+    outcome = world.deliver(merchant_id="merchant-2")
+    # Then
+    assert outcome is Outcome.REJECTED
+    assert world.records.rejected[0]["reason"] == (
+        "Webshop webshop-1 is not linked to an accounting integration of merchant merchant-2"
+    )
+    assert world.records.records == {}
+    assert sum(world.dinero.calls.values()) == 0
+
+
+def test_retry_goes_to_the_integration_that_owns_the_record_even_after_a_relink() -> None:
+    # Given: the merchant relinked webshop-1 to another of their integrations
+    world = World()
+    world.add_integration("integration-2", "merchant-1")
+    world.integrations.link(
+        OrderIntegrationLink(
+            order_integration_id="webshop-1",
+            integration_id="integration-2",
+            merchant_id="merchant-1",
+            linked_at=world.clock.now(),
+        )
+    )
+    # When: an order of integration-1 is retried
+    outcome = world.deliver(owner=INTEGRATION_ID)
+    # Then: it is booked in integration-1's books
+    assert outcome is Outcome.BOOKED
+    assert world.records.only().integration_id == INTEGRATION_ID
+
+
+def test_retry_naming_another_merchants_integration_is_rejected() -> None:
+    # Given
+    world = World()
+    world.add_integration("integration-2", "merchant-2")
+    # When: merchant-1's event arrives as a retry for merchant-2's integration
+    outcome = world.deliver(owner="integration-2")
+    # Then
+    assert outcome is Outcome.REJECTED
+    assert world.records.records == {}
+    assert sum(world.dinero.calls.values()) == 0
+
+
+def test_transient_failure_on_the_last_delivery_records_a_failure_instead_of_leaving_it_processing() -> None:
+    # Given
+    world = World()
+    world.dinero.failures["get_invoice"] = [RetryableError("Dinero answered 503 to GET /v1/{id}/invoices/{id}")]
+    # When
+    outcome = world.deliver(final_attempt=True)
+    # Then
+    assert outcome is Outcome.FAILED
+    record = world.records.only()
+    assert record.status is OrderStatus.FAILED and record.lease_until is None
+    assert record.reason == (
+        "Gave up after repeated attempts (Dinero answered 503 to GET /v1/{id}/invoices/{id}): retry the order later"
+    )
+
+
+def test_unexpected_error_on_the_last_delivery_records_a_failure_naming_the_error_type() -> None:
+    # Given
+    world = World()
+    world.dinero.failures["create_invoice"] = [KeyError("Guid")]  # type: ignore[list-item]
+    # When
+    outcome = world.deliver(final_attempt=True)
+    # Then
+    assert outcome is Outcome.FAILED
+    assert world.records.only().reason == "Failed after an unexpected error (KeyError): retry the order"

@@ -50,8 +50,13 @@ class World:
                 updated_at=now,
             )
             self.integrations.templates[integration_id] = standard_templates()
-            self.integrations.links[webshop] = OrderIntegrationLink(
-                order_integration_id=webshop, integration_id=integration_id, merchant_id="m", linked_at=now
+            self.integrations.link(
+                OrderIntegrationLink(
+                    order_integration_id=webshop,
+                    integration_id=integration_id,
+                    merchant_id=f"merchant-{organization_id}",
+                    linked_at=now,
+                )
             )
             self.connections.connections[connection_id] = Connection(
                 connection_id=connection_id, merchant_id=f"merchant-{organization_id}", updated_at=now
@@ -70,7 +75,9 @@ class World:
         )
 
     def deliver(self, order_id: int, webshop: str = "webshop-1", message_id: str = "m-1") -> Outcome:
-        event: dict[str, Any] = order_event("danish_private", order_integration_id=webshop)
+        event: dict[str, Any] = order_event(
+            "danish_private", merchant_id=f"merchant-{ORGANIZATIONS[webshop]}", order_integration_id=webshop
+        )
         event["sales_order"]["id"] = order_id
         event["sales_order"]["order_id"] = str(order_id)
         return self.service.handle_message(json.dumps(event), message_id)

@@ -1,4 +1,5 @@
-"""ManageLinksService against in-memory fakes: many webshops per integration, one integration per webshop."""
+"""ManageLinksService against in-memory fakes: many webshops per integration, one integration per webshop, and every
+link in its merchant's own namespace."""
 
 import pytest
 
@@ -14,7 +15,8 @@ def test_linked_webshop_is_listed_and_found_by_the_order_worker() -> None:
     link = world.links.link(MERCHANT, integration_id, "webshop-1")
     # Then
     assert world.links.list_links(MERCHANT, integration_id) == [link]
-    assert world.integrations.get_link("webshop-1") == link
+    assert world.integrations.get_link(MERCHANT, "webshop-1") == link
+    assert world.integrations.get_link(OTHER_MERCHANT, "webshop-1") is None
     assert link.integration_id == integration_id and link.merchant_id == MERCHANT
 
 
@@ -42,19 +44,34 @@ def test_linking_again_to_the_same_integration_keeps_the_first_link() -> None:
     assert again == first
 
 
-def test_webshop_linked_to_another_integration_cannot_be_linked_and_stays_where_it_is() -> None:
-    # Given
+def test_webshop_linked_to_another_of_the_merchants_integrations_cannot_be_linked_and_stays_where_it_is() -> None:
+    # Given: the merchant's two organizations, the webshop linked to the first
     world = MerchantWorld()
-    theirs = world.activated(OTHER_MERCHANT)
-    world.links.link(OTHER_MERCHANT, theirs, "webshop-1")
-    mine = world.activated(MERCHANT)
+    first = world.activated()
+    second = world.second_integration()
+    world.links.link(MERCHANT, first, "webshop-1")
     # When
     with pytest.raises(ConflictError) as raised:
-        world.links.link(MERCHANT, mine, "webshop-1")
+        world.links.link(MERCHANT, second, "webshop-1")
     # Then
-    assert "already linked to another accounting integration" in str(raised.value)
-    link = world.integrations.get_link("webshop-1")
-    assert link is not None and link.integration_id == theirs
+    assert "already linked to another of your accounting integrations" in str(raised.value)
+    link = world.integrations.get_link(MERCHANT, "webshop-1")
+    assert link is not None and link.integration_id == first
+
+
+def test_another_merchant_linking_the_same_webshop_id_learns_nothing_and_takes_nothing() -> None:
+    # Given: the other merchant linked webshop-1 first
+    world = MerchantWorld()
+    theirs = world.activated(OTHER_MERCHANT)
+    their_link = world.links.link(OTHER_MERCHANT, theirs, "webshop-1")
+    mine = world.activated(MERCHANT)
+    # When: this merchant links an id of the same name
+    my_link = world.links.link(MERCHANT, mine, "webshop-1")
+    # Then: linked in this merchant's own namespace, no conflict revealing the other's; theirs is untouched
+    assert my_link.integration_id == mine and my_link.merchant_id == MERCHANT
+    assert world.integrations.get_link(OTHER_MERCHANT, "webshop-1") == their_link
+    assert world.links.list_links(MERCHANT, mine) == [my_link]
+    assert world.links.list_links(OTHER_MERCHANT, theirs) == [their_link]
 
 
 def test_unlinked_webshop_is_gone_for_the_order_worker() -> None:
@@ -65,12 +82,12 @@ def test_unlinked_webshop_is_gone_for_the_order_worker() -> None:
     # When
     world.links.unlink(MERCHANT, integration_id, "webshop-1")
     # Then
-    assert world.integrations.get_link("webshop-1") is None
+    assert world.integrations.get_link(MERCHANT, "webshop-1") is None
     assert world.links.list_links(MERCHANT, integration_id) == []
 
 
 def test_unlinking_a_webshop_that_is_not_linked_here_is_not_found_and_keeps_the_other_link() -> None:
-    # Given
+    # Given: the same webshop id linked by another merchant
     world = MerchantWorld()
     theirs = world.activated(OTHER_MERCHANT)
     world.links.link(OTHER_MERCHANT, theirs, "webshop-1")
@@ -79,7 +96,7 @@ def test_unlinking_a_webshop_that_is_not_linked_here_is_not_found_and_keeps_the_
     with pytest.raises(NotFoundError):
         world.links.unlink(MERCHANT, mine, "webshop-1")
     # Then
-    assert world.integrations.get_link("webshop-1") is not None
+    assert world.integrations.get_link(OTHER_MERCHANT, "webshop-1") is not None
 
 
 def test_links_of_another_merchants_integration_are_not_found() -> None:
@@ -95,5 +112,5 @@ def test_links_of_another_merchants_integration_are_not_found() -> None:
         world.links.link(MERCHANT, theirs, "webshop-1")
     with pytest.raises(NotFoundError):
         world.links.unlink(MERCHANT, theirs, "webshop-9")
-    assert world.integrations.get_link("webshop-1") is None
-    assert world.integrations.get_link("webshop-9") is not None
+    assert world.integrations.get_link(MERCHANT, "webshop-1") is None
+    assert world.integrations.get_link(OTHER_MERCHANT, "webshop-9") is not None

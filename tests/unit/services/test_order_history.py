@@ -38,26 +38,29 @@ def add_record(world: MerchantWorld, integration_id: str, sales_order_id: int, s
         invoice_guid=invoice_guid_for(integration_id, key),
         reason="Product (EU) has no account" if status is OrderStatus.FAILED else None,
         attempts=1,
-        event_json=json.dumps(event),
         created_at=created,
         updated_at=created,
     )
     world.records.records[record.invoice_guid] = record
+    world.records.events[record.invoice_guid] = json.dumps(event)
     return record
 
 
-def test_orders_are_listed_newest_first_and_only_the_integrations_own() -> None:
+def test_orders_are_listed_newest_first_a_page_at_a_time_and_only_the_integrations_own() -> None:
     # Given
     world = MerchantWorld()
     integration_id = world.activated()
     other = world.activated(OTHER_MERCHANT)
-    older = add_record(world, integration_id, 1, OrderStatus.BOOKED)
-    newer = add_record(world, integration_id, 2, OrderStatus.FAILED)
-    add_record(world, other, 3, OrderStatus.BOOKED)
+    oldest = add_record(world, integration_id, 1, OrderStatus.BOOKED)
+    older = add_record(world, integration_id, 2, OrderStatus.FAILED)
+    newest = add_record(world, integration_id, 3, OrderStatus.DRAFT)
+    add_record(world, other, 4, OrderStatus.BOOKED)
     # When
-    records = world.history.list_orders(MERCHANT, integration_id)
+    first = world.history.list_orders(MERCHANT, integration_id, limit=2, cursor=None)
+    second = world.history.list_orders(MERCHANT, integration_id, limit=2, cursor=first.next_cursor)
     # Then
-    assert records == [newer, older]
+    assert first.records == [newest, older] and first.next_cursor is not None
+    assert second.records == [oldest] and second.next_cursor is None
 
 
 def test_retrying_a_failed_order_queues_it_and_sends_its_event_again() -> None:
@@ -72,7 +75,8 @@ def test_retrying_a_failed_order_queues_it_and_sends_its_event_again() -> None:
     assert queued.status is OrderStatus.QUEUED and queued.reason is None
     assert queued.updated_at == world.clock.now()
     assert world.records.records[failed.invoice_guid] == queued
-    assert world.queue.sent == [failed.event_json]
+    assert world.queue.sent == [world.records.events[failed.invoice_guid]]
+    assert world.queue.owners == [integration_id]
 
 
 def test_retrying_a_skipped_order_is_allowed() -> None:
@@ -124,7 +128,7 @@ def test_orders_of_another_merchants_integration_are_not_found() -> None:
     world.connected(MERCHANT)
     # When / Then
     with pytest.raises(NotFoundError):
-        world.history.list_orders(MERCHANT, theirs)
+        world.history.list_orders(MERCHANT, theirs, limit=25, cursor=None)
     with pytest.raises(NotFoundError):
         world.history.retry(MERCHANT, theirs, their_order.invoice_guid)
     assert world.queue.sent == []
@@ -157,3 +161,32 @@ def test_retry_racing_with_the_worker_is_a_conflict_and_sends_nothing() -> None:
     assert "changed meanwhile" in str(raised.value)
     assert world.queue.sent == []
     assert world.records.records[failed.invoice_guid].status is OrderStatus.PROCESSING
+
+
+def test_retry_for_an_integration_that_is_no_longer_active_is_refused_with_the_reason() -> None:
+    # Given
+    world = MerchantWorld()
+    integration_id = world.activated()
+    failed = add_record(world, integration_id, 1, OrderStatus.FAILED)
+    world.manage.deactivate(MERCHANT, integration_id)
+    # When
+    with pytest.raises(ConflictError) as raised:
+        world.history.retry(MERCHANT, integration_id, failed.invoice_guid)
+    # Then
+    assert "is not active: activate it, then retry" in str(raised.value)
+    assert world.queue.sent == []
+    assert world.records.records[failed.invoice_guid] == failed
+
+
+def test_retry_of_an_order_whose_event_has_expired_is_refused_with_the_reason() -> None:
+    # Given
+    world = MerchantWorld()
+    integration_id = world.activated()
+    failed = add_record(world, integration_id, 1, OrderStatus.FAILED)
+    del world.records.events[failed.invoice_guid]
+    # When
+    with pytest.raises(ConflictError) as raised:
+        world.history.retry(MERCHANT, integration_id, failed.invoice_guid)
+    # Then
+    assert "no longer kept" in str(raised.value)
+    assert world.records.records[failed.invoice_guid] == failed
