@@ -40,6 +40,7 @@ run: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m infra.bench.order_pipeline
+	$(BIN)/python -m infra.bench.cold_start
 
 openapi: $(STAMP)
 	$(BIN)/python -m infra.api.generate_openapi

@@ -6,8 +6,8 @@
 - The worker's own time per order with the sandbox answering instantly: CPU time of the thread that runs the
   handler (moto and the sandbox serve from other threads, so their work is not counted), and wall time per order
   (one receive from the queue, the handler, the delete: what a Lambda invocation of one message costs).
-- Cold start: the import time of the order handler module in a fresh interpreter (best of several), with
-  tracing on as deployed (X-Ray's SDK is a large part of it).
+
+Cold start is infra.bench.cold_start's: it imports the deployable package, not this venv.
 """
 
 import argparse
@@ -15,8 +15,6 @@ import copy
 import json
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -69,15 +67,6 @@ def run_one(system: LocalSystem, event: dict[str, Any]) -> tuple[float, float, C
     return cpu, wall, dinero_calls(system, since)
 
 
-def import_time_ms(runs: int = 7) -> float:
-    code = (
-        "import time; t = time.perf_counter(); "
-        "import dinero_bookkeeping.handlers.order_handler; print(time.perf_counter() - t)"
-    )
-    samples = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(runs)]
-    return min(samples) * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=200, help="orders from returning customers to time")
@@ -106,7 +95,6 @@ def main() -> None:
         f"wall time per order incl. moto + sandbox over loopback: "
         f"median {statistics.median(wall_ms):.1f} ms, p95 {_p95(wall_ms):.1f} ms"
     )
-    print(f"cold start: import of the order handler module, best of 7: {import_time_ms():.0f} ms")
 
 
 def _p95(values: list[float]) -> float:
