@@ -122,12 +122,18 @@ class Operator:
                 QueueUrl=self.resources.dead_letter_queue_url,
                 MaxNumberOfMessages=min(10, maximum - moved),
                 WaitTimeSeconds=1,
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             if not messages:
                 break
             for message in messages:
-                # Send before delete: a crash in between leaves a duplicate, which the worker deduplicates.
-                self.sqs.send_message(QueueUrl=self.resources.queue_url, MessageBody=message["Body"])
+                # Send before delete: a crash in between leaves a duplicate, which the worker deduplicates. The
+                # attributes go along: a retry's names the integration that owns the order.
+                self.sqs.send_message(
+                    QueueUrl=self.resources.queue_url,
+                    MessageBody=message["Body"],
+                    MessageAttributes=message.get("MessageAttributes", {}),
+                )
                 self.sqs.delete_message(
                     QueueUrl=self.resources.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"]
                 )

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from dinero_bookkeeping.adapters.sqs_queue import OWNING_INTEGRATION_ATTRIBUTE
 from dinero_bookkeeping.domain.templates import Template, TemplateKind
 from dinero_bookkeeping.wiring import worker_adapters
 from infra.local.system import LocalSystem
@@ -87,3 +88,21 @@ def test_redrive_moves_dead_letters_back_to_the_queue(
     # Then
     assert "moved 1 message(s)" in capsys.readouterr().out
     assert order_records(integration_id)[0]["status"] == "booked"
+
+
+def test_redrive_keeps_the_owning_integration_of_a_retried_order(operator_env: LocalSystem) -> None:
+    # Given: a retried order (its message names the integration that owns it) in the dead-letter queue
+    assert operator_env.session is not None and operator_env.resources is not None
+    sqs = operator_env.session.client("sqs")
+    sqs.send_message(
+        QueueUrl=operator_env.resources.order_dead_letter_queue_url,
+        MessageBody=json.dumps(order_event("danish_private")),
+        MessageAttributes={OWNING_INTEGRATION_ATTRIBUTE: {"DataType": "String", "StringValue": "integration-7"}},
+    )
+    # When
+    main(["redrive-dlq"])
+    # Then: back on the order queue with the same owner
+    (message,) = sqs.receive_message(
+        QueueUrl=operator_env.resources.order_queue_url, MessageAttributeNames=["All"], WaitTimeSeconds=1
+    )["Messages"]
+    assert message["MessageAttributes"][OWNING_INTEGRATION_ATTRIBUTE]["StringValue"] == "integration-7"
