@@ -339,3 +339,25 @@ def _table_text(connection_id: str) -> str:
     items: list[dict[str, Any]] = api_adapters().table.scan(FilterExpression=Attr("pk").exists())["Items"]
     assert any(item["pk"] == f"CONNECTION#{connection_id}" and "token_ciphertext" in item for item in items)
     return repr(items)
+
+
+def test_a_failed_revocation_is_logged_without_the_token_and_the_token_is_deleted_anyway(
+    system: LocalSystem, captured_logs: io.StringIO
+) -> None:
+    # Given a connected merchant, and Visma Connect refusing the revocation for good
+    assert system.sandbox is not None
+    client = MerchantClient(system, MERCHANT)
+    client.connect_dinero()
+    stored = api_adapters().connections.load_tokens(connection_id_for(MERCHANT))
+    assert stored is not None
+    system.sandbox.faults.add("POST", "/connect/revocation", kind="status", status=400)
+    # When
+    response = client.delete("/connection")
+    # Then
+    assert response.json() == {"result": "disconnected", "revocation": "failed"}
+    logs = captured_logs.getvalue()
+    assert "dinero grant revocation failed" in logs
+    secrets = [stored.tokens.refresh_token.get_secret_value(), stored.tokens.access_token.get_secret_value()]
+    assert [secret for secret in secrets if secret in logs or secret in response.text] == []
+    items = api_adapters().table.scan(FilterExpression=Attr("pk").exists())["Items"]
+    assert [item["pk"] for item in items if "token_ciphertext" in item] == []
