@@ -12,9 +12,10 @@ from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice
 from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection, OrderIntegrationLink
 from dinero_bookkeeping.domain.oauth_state import OAuthState
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.pending_connection import PendingConnection
 from dinero_bookkeeping.domain.rate_window import Reservation
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
-from dinero_bookkeeping.domain.tokens import TokenSet
+from dinero_bookkeeping.domain.tokens import StoredTokens, TokenSet
 
 
 class Clock(Protocol):
@@ -117,12 +118,26 @@ class OAuthStateStore(Protocol):
         ...
 
 
+class PendingConnectionStore(Protocol):
+    def park(self, pending: PendingConnection) -> None: ...
+
+    def consume(self, handle: str) -> PendingConnection | None:
+        """The parked consent, gone from the store from now on; None if it is unknown or was used already."""
+        ...
+
+
 class OAuthProvider(Protocol):
     """Visma Connect, as the connect flow uses it."""
 
     def authorize_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str: ...
 
     def exchange_code(self, *, code: str, code_verifier: str, redirect_uri: str, now: datetime) -> TokenSet: ...
+
+
+class GrantRevoker(Protocol):
+    """Visma Connect's token revocation (RFC 7009): ends the grant, so no copy of its tokens works any more."""
+
+    def revoke(self, refresh_token: SecretStr) -> None: ...
 
 
 class OrganizationSummary(Protocol):
@@ -142,6 +157,10 @@ class OrganizationDirectory(Protocol):
 
 class ConnectionStore(ConnectionRepository, Protocol):
     def save_grant(self, connection: Connection, tokens: TokenSet) -> None: ...
+
+    def load_tokens(self, connection_id: str) -> StoredTokens | None:
+        """The decrypted token set of a connected connection; None when there is none (never or no longer)."""
+        ...
 
     def mark_disconnected(self, connection_id: str, reason: str, now: datetime) -> None: ...
 

@@ -15,6 +15,7 @@ from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
 from dinero_bookkeeping.adapters.dynamodb_integrations import DynamoIntegrations
 from dinero_bookkeeping.adapters.dynamodb_oauth_states import DynamoOAuthStates
 from dinero_bookkeeping.adapters.dynamodb_order_records import DynamoOrderRecords
+from dinero_bookkeeping.adapters.dynamodb_pending_connections import DynamoPendingConnections
 from dinero_bookkeeping.adapters.dynamodb_rate_limiter import DynamoRateLimiter
 from dinero_bookkeeping.adapters.kms_token_cipher import KmsTokenCipher
 from dinero_bookkeeping.adapters.sqs_queue import SqsOrderQueue
@@ -110,6 +111,7 @@ def connect_service() -> ConnectDineroService:
     adapters, settings = api_adapters(), api_settings()
     return ConnectDineroService(
         states=DynamoOAuthStates(adapters.table),
+        pending=DynamoPendingConnections(adapters.table),
         visma=adapters.visma,
         organizations=adapters.dinero,
         connections=adapters.connections,
@@ -124,7 +126,10 @@ def connect_service() -> ConnectDineroService:
 def integrations_service() -> ManageIntegrationsService:
     adapters = api_adapters()
     return ManageIntegrationsService(
-        integrations=adapters.integrations, connections=adapters.connections, clock=adapters.clock
+        integrations=adapters.integrations,
+        connections=adapters.connections,
+        revoker=adapters.visma,
+        clock=adapters.clock,
     )
 
 

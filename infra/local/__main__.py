@@ -26,7 +26,10 @@ def main() -> None:
             print(f"Dinero sandbox: {system.sandbox.url}. Running the demo...\n")
             run_demo(system)
         elif dinero is not None:
-            print(f"Dinero: {dinero.api_url}. Connect with POST {system.gateway_url}/oauth/connect (see below).")
+            print(
+                f"Dinero: {dinero.api_url}. Connect with POST {system.gateway_url}/oauth/connect (see below), then "
+                f'POST {system.gateway_url}/oauth/complete {{"handle": …}} with the handle of the redirect to APP_URL.'
+            )
         system.start_pollers()
         _print_serving(system)
         stop = threading.Event()

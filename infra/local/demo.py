@@ -53,7 +53,8 @@ class MerchantApi:
 
 
 def connect_dinero(api: MerchantApi) -> str:
-    """Consent as a browser would: authorize → Visma Connect's form_post page → our callback. Returns the app URL."""
+    """Consent as a browser would: authorize → Visma Connect's form_post page → our callback. Returns the app URL it
+    redirects to (`?dinero=complete&handle=…`), where the app finishes the connection with POST /oauth/complete."""
     authorize_url = api.call("POST", "/oauth/connect")["authorize_url"]
     page = requests.get(authorize_url, allow_redirects=False, timeout=30)
     if page.status_code != 200:
@@ -77,7 +78,9 @@ def run_demo(system: LocalSystem, say: Callable[[str], None] = print) -> DemoRes
 
     say("1. The merchant connects Dinero (Visma Connect OAuth with PKCE)")
     outcome = parse_qs(urlsplit(connect_dinero(api)).query)
-    say(f"   back in the app with {_plain(outcome)}")
+    say(f"   back in the app with dinero={outcome['dinero'][0]} and a one-time handle")
+    completed = api.call("POST", "/oauth/complete", {"handle": outcome["handle"][0]})
+    say(f"   the app completes it with the merchant's token: {_plain_json(completed)}")
     organizations = api.call("GET", "/integrations")
     for org in organizations:
         pro = "Dinero Pro" if org["is_pro"] else "no Dinero Pro: cannot be activated"
@@ -162,5 +165,5 @@ def _print_invoices(system: LocalSystem, organization_id: int, say: Callable[[st
                 )
 
 
-def _plain(query: dict[str, list[str]]) -> str:
-    return ", ".join(f"{key}={values[0]}" for key, values in query.items())
+def _plain_json(body: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in body.items())

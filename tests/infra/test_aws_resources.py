@@ -211,13 +211,14 @@ def test_read_http_routes_when_template_read_requires_auth_everywhere_but_oauth_
     routes = read_http_routes(template)
 
     # Then: every route with its handler, and only the callbacks open
-    assert len(routes) == 20
+    assert len(routes) == 21
     assert {(route.method, route.path) for route in routes if not route.requires_auth} == {
         ("GET", "/oauth/callback"),
         ("POST", "/oauth/callback"),
     }
     handlers = {(route.method, route.path): route.function.handler for route in routes}
     assert handlers[("POST", "/oauth/connect")] == "dinero_bookkeeping.handlers.oauth_handler.lambda_handler"
+    assert handlers[("POST", "/oauth/complete")] == "dinero_bookkeeping.handlers.oauth_handler.lambda_handler"
     assert handlers[("DELETE", "/integrations/{integration_id}/links/{order_integration_id}")] == (
         "dinero_bookkeeping.handlers.config_handler.lambda_handler"
     )

@@ -244,9 +244,15 @@ def test_function_sqs_permissions_when_expanded_are_exactly_the_specified_action
     assert all(targets == {"OrderQueue"} for targets in granted.values())
 
 
-@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+@pytest.mark.parametrize(
+    ("function_id", "needed"),
+    [
+        ("OrderFunction", {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}),
+        ("ConfigFunction", {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}),
+    ],
+)
 def test_function_data_permissions_when_expanded_cover_table_and_client_secret_only(
-    resources: dict[str, Any], function_id: str
+    resources: dict[str, Any], function_id: str, needed: set[str]
 ) -> None:
     # Given: the function's role
     # When: its DynamoDB and Secrets Manager grants are collected
@@ -254,8 +260,21 @@ def test_function_data_permissions_when_expanded_cover_table_and_client_secret_o
     secrets = _granted(resources, function_id, "secretsmanager")
 
     # Then: the table (with its indexes) and the client secret, nothing else
-    assert {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"} <= set(dynamodb)
+    assert needed <= set(dynamodb)
     assert all(targets == {"Table"} for targets in dynamodb.values())
+    assert secrets == {"secretsmanager:GetSecretValue": {"DineroClientSecretArn"}}
+
+
+def test_oauth_function_when_expanded_may_only_write_single_items_of_the_table(resources: dict[str, Any]) -> None:
+    # Given: the OAuth function's role (public callback in front of it: the least it can do, the better)
+    # When: its DynamoDB and Secrets Manager grants are collected
+    dynamodb = _granted(resources, "OAuthFunction", "dynamodb")
+    secrets = _granted(resources, "OAuthFunction", "secretsmanager")
+
+    # Then: put, update and delete on the table itself; no reads, queries, scans or batches
+    assert dynamodb == {
+        action: {"Table"} for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+    }
     assert secrets == {"secretsmanager:GetSecretValue": {"DineroClientSecretArn"}}
 
 
@@ -274,7 +293,7 @@ def test_http_api_when_expanded_leaves_only_the_two_oauth_callbacks_public(resou
 
     # Then: only Visma Connect's redirect target is reachable without the merchant's JWT
     assert public == {("GET", "/oauth/callback"), ("POST", "/oauth/callback")}
-    assert sum(len(operations) for operations in body["paths"].values()) == 20
+    assert sum(len(operations) for operations in body["paths"].values()) == 21
     jwt = authorizers["MerchantJwt"]["x-amazon-apigateway-authorizer"]
     assert (jwt["type"], jwt["identitySource"]) == ("jwt", "$request.header.Authorization")
     assert jwt["jwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": [{"Ref": "JwtAudience"}]}

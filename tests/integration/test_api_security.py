@@ -11,6 +11,7 @@ import pytest
 from boto3.dynamodb.conditions import Attr
 
 from dinero_bookkeeping.adapters.dynamodb_oauth_states import state_key
+from dinero_bookkeeping.adapters.dynamodb_pending_connections import handle_key
 from dinero_bookkeeping.domain.integration import connection_id_for
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.wiring import api_adapters
@@ -29,7 +30,7 @@ ACCOUNTS = {"product_domestic": 1000, "shipping_domestic": 1350}
 
 def configured(client: MerchantClient, webshop: str | None = "webshop-1", **sandbox_options: str) -> str:
     """Connected, the Pro integration activated with the domestic templates, book automatically, webshop linked."""
-    assert redirect_outcome(client.connect_dinero(**sandbox_options))["dinero"] == "connected"
+    assert client.connect_dinero(**sandbox_options)["result"] == "connected"
     integration_id: str = next(i["integration_id"] for i in client.get("/integrations").json() if i["is_pro"])
     base = f"/integrations/{integration_id}"
     assert client.post(f"{base}/activate").status_code == 200
@@ -87,7 +88,7 @@ def test_every_authenticated_route_refuses_a_missing_or_bad_token(
         for route in routes
     }
     # Then
-    assert len(statuses) == 18
+    assert len(statuses) == 19
     assert set(statuses.values()) == {401}
 
 
@@ -111,7 +112,7 @@ def test_another_merchant_can_neither_see_nor_change_anything(system: LocalSyste
     system.drain_orders()
     (order,) = owner.get(f"/integrations/{integration_id}/orders").json()["orders"]
     intruder = MerchantClient(system, OTHER_MERCHANT)
-    assert redirect_outcome(intruder.connect_dinero(sandbox_user=DEMO_OTHER_USER))["dinero"] == "connected"
+    assert intruder.connect_dinero(sandbox_user=DEMO_OTHER_USER)["result"] == "connected"
     before = owner.get(f"/integrations/{integration_id}").json()
     # When merchant-2 calls every route that names merchant-1's integration
     answers = {
@@ -135,11 +136,12 @@ def test_another_merchant_can_neither_see_nor_change_anything(system: LocalSyste
 
 
 def test_replayed_callback_is_rejected_with_nothing_created(system: LocalSystem) -> None:
-    # Given a callback that has been used once
+    # Given a callback that has been used once, and its connection completed and then disconnected
     assert system.sandbox is not None
     client = MerchantClient(system, MERCHANT)
     form = client.consent(client.start_connect())
-    assert redirect_outcome(client.submit(form))["dinero"] == "connected"
+    outcome = redirect_outcome(client.submit(form))
+    assert client.complete(outcome["handle"]).status_code == 200
     client.delete("/connection")
     exchanges = system.sandbox.state.counters.get("tokens_issued", 0)
     # When the same form is posted again
@@ -177,6 +179,75 @@ def test_made_up_state_is_rejected_with_nothing_created(system: LocalSystem) -> 
     assert client.get("/integrations").json() == []
 
 
+def test_the_callback_never_exchanges_a_code(system: LocalSystem) -> None:
+    # Given a merchant who consented
+    assert system.sandbox is not None
+    client = MerchantClient(system, MERCHANT)
+    form = client.consent(client.start_connect())
+    # When Visma Connect's answer reaches the public callback
+    outcome = redirect_outcome(client.submit(form))
+    # Then nothing asked Visma Connect for tokens, and nothing is connected until the app completes
+    assert outcome["dinero"] == "complete"
+    assert [entry.path for entry in system.sandbox.state.request_log if entry.path.startswith("/connect/")] == [
+        "/connect/authorize"
+    ]
+    assert system.sandbox.state.counters.get("tokens_issued", 0) == 0
+    assert client.get("/integrations").json() == []
+    assert api_adapters().connections.get_connection(connection_id_for(MERCHANT)) is None
+
+
+def test_merchant_b_finishing_merchant_as_flow_connects_nothing_and_reveals_nothing(system: LocalSystem) -> None:
+    # Given merchant-1 (the attacker) starts connecting and gets merchant-2 (the victim) to open the authorize link;
+    # merchant-2 consents with their own Visma user and their browser comes back to the app with a handle
+    assert system.sandbox is not None
+    attacker, victim = MerchantClient(system, MERCHANT), MerchantClient(system, OTHER_MERCHANT)
+    attackers_link = attacker.start_connect()
+    outcome = redirect_outcome(victim.submit(victim.consent(attackers_link, sandbox_user=DEMO_OTHER_USER)))
+    assert outcome["dinero"] == "complete"
+    # When merchant-2's app completes it with merchant-2's token
+    response = victim.complete(outcome["handle"])
+    # Then a 404 like any unknown handle, which names nobody; no code was exchanged, nobody is connected
+    assert response.status_code == 404
+    assert response.json() == victim.complete("made-up-handle").json()
+    assert MERCHANT not in response.text and "Andet Firma" not in response.text
+    assert system.sandbox.state.counters.get("tokens_issued", 0) == 0
+    assert attacker.get("/integrations").json() == [] and victim.get("/integrations").json() == []
+    # ... and the handle is used up: not even the merchant who started the attempt can complete it now
+    assert attacker.complete(outcome["handle"]).status_code == 404
+    assert attacker.get("/integrations").json() == []
+
+
+def test_replayed_handle_is_refused_with_nothing_exchanged_again(system: LocalSystem) -> None:
+    # Given a connection completed with its handle
+    assert system.sandbox is not None
+    client = MerchantClient(system, MERCHANT)
+    outcome = redirect_outcome(client.callback())
+    assert client.complete(outcome["handle"]).status_code == 200
+    # When the same handle is posted again
+    replayed = client.complete(outcome["handle"])
+    # Then
+    assert replayed.status_code == 404
+    assert system.sandbox.state.counters["tokens_issued"] == 1
+
+
+def test_expired_handle_is_refused_with_nothing_created(system: LocalSystem) -> None:
+    # Given a handle older than its 10 minutes (DynamoDB's TTL has not removed it yet)
+    assert system.sandbox is not None
+    client = MerchantClient(system, MERCHANT)
+    outcome = redirect_outcome(client.callback())
+    api_adapters().table.update_item(
+        Key=handle_key(outcome["handle"]),
+        UpdateExpression="SET expires_at = expires_at - :ten_minutes",
+        ExpressionAttributeValues={":ten_minutes": 600},
+    )
+    # When
+    response = client.complete(outcome["handle"])
+    # Then
+    assert response.status_code == 404
+    assert system.sandbox.state.counters.get("tokens_issued", 0) == 0
+    assert client.get("/integrations").json() == []
+
+
 def test_code_from_one_merchants_consent_cannot_connect_another_merchant(system: LocalSystem) -> None:
     # Given merchant-2's state, and a code merchant-1's browser got for merchant-1's own authorize request
     victim = MerchantClient(system, OTHER_MERCHANT)
@@ -187,8 +258,10 @@ def test_code_from_one_merchants_consent_cannot_connect_another_merchant(system:
     injected = attacker.submit(
         attackers_form.__class__(victims_form.action, {**attackers_form.fields, "state": victims_form.fields["state"]})
     )
-    # Then Visma Connect refuses the exchange and merchant-2 gets no connection
-    assert redirect_outcome(injected) == {"dinero": "error", "reason": "connection_failed"}
+    # ... and merchant-2's app is lured to the handle of that callback
+    refused = victim.complete(redirect_outcome(injected)["handle"])
+    # Then Visma Connect refuses the exchange (PKCE) and merchant-2 gets no connection
+    assert refused.status_code == 409 and "connect Dinero again" in refused.json()["message"]
     assert victim.get("/integrations").json() == []
 
 
@@ -248,3 +321,25 @@ def _table_text(connection_id: str) -> str:
     items: list[dict[str, Any]] = api_adapters().table.scan(FilterExpression=Attr("pk").exists())["Items"]
     assert any(item["pk"] == f"CONNECTION#{connection_id}" and "token_ciphertext" in item for item in items)
     return repr(items)
+
+
+def test_a_failed_revocation_is_logged_without_the_token_and_the_token_is_deleted_anyway(
+    system: LocalSystem, captured_logs: io.StringIO
+) -> None:
+    # Given a connected merchant, and Visma Connect refusing the revocation for good
+    assert system.sandbox is not None
+    client = MerchantClient(system, MERCHANT)
+    client.connect_dinero()
+    stored = api_adapters().connections.load_tokens(connection_id_for(MERCHANT))
+    assert stored is not None
+    system.sandbox.faults.add("POST", "/connect/revocation", kind="status", status=400)
+    # When
+    response = client.delete("/connection")
+    # Then
+    assert response.json() == {"result": "disconnected", "revocation": "failed"}
+    logs = captured_logs.getvalue()
+    assert "dinero grant revocation failed" in logs
+    secrets = [stored.tokens.refresh_token.get_secret_value(), stored.tokens.access_token.get_secret_value()]
+    assert [secret for secret in secrets if secret in logs or secret in response.text] == []
+    items = api_adapters().table.scan(FilterExpression=Attr("pk").exists())["Items"]
+    assert [item["pk"] for item in items if "token_ciphertext" in item] == []

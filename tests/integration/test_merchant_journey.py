@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import requests
 
 from dinero_bookkeeping.domain.integration import connection_id_for
 from dinero_bookkeeping.wiring import api_adapters
-from infra.local.dinero_sandbox import DEMO_PRO_ORG_ID, DEMO_USER
+from infra.local.dinero_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PRO_ORG_ID, DEMO_USER
 from infra.local.system import LocalSystem
 from support.events import order_event
 from support.merchant_client import MerchantClient, redirect_outcome
@@ -55,7 +56,7 @@ def fill_templates(client: MerchantClient, integration_id: str, accounts: dict[s
 
 def connected_pro_integration(client: MerchantClient) -> str:
     """Connect Dinero, activate the Pro organization's integration and link webshop-1; its id."""
-    assert redirect_outcome(client.connect_dinero())["dinero"] == "connected"
+    assert client.connect_dinero() == {"result": "connected", "organizations": 2}
     integration_id: str = integrations_by_pro(client)[True]["integration_id"]
     assert client.post(f"/integrations/{integration_id}/activate").status_code == 200
     assert client.put(f"/integrations/{integration_id}/book-automatically", json={"enabled": True}).status_code == 200
@@ -83,8 +84,12 @@ def test_merchant_connects_configures_links_and_a_handled_order_becomes_a_booked
     form = client.consent(client.start_connect())
     assert set(form.fields) >= {"code", "state"}
     callback = client.submit(form)
-    assert redirect_outcome(callback) == {"dinero": "connected", "organizations": "2"}
+    outcome = redirect_outcome(callback)
+    assert outcome == {"dinero": "complete", "handle": outcome["handle"]}
     assert callback.headers["Location"].startswith(f"{system.gateway_url}/app?")
+    # ... and the app, back with the handle, completes the connection with the merchant's token
+    completed = client.complete(outcome["handle"])
+    assert completed.status_code == 200 and completed.json() == {"result": "connected", "organizations": 2}
     # ... sees both organizations, and can activate only the Pro one
     integrations = integrations_by_pro(client)
     assert integrations[False]["organization_name"] == "Hobbyværkstedet"
@@ -153,9 +158,9 @@ def test_connecting_again_updates_tokens_and_never_duplicates_integrations(syste
     connections = api_adapters().connections
     before = connections.load_tokens(connection_id_for(MERCHANT))
     # When the merchant connects Dinero again
-    outcome = redirect_outcome(client.connect_dinero())
+    completion = client.connect_dinero()
     # Then the token set is new, the integrations are the same two, and the settings are kept
-    assert outcome == {"dinero": "connected", "organizations": "2"}
+    assert completion == {"result": "connected", "organizations": 2}
     after = connections.load_tokens(connection_id_for(MERCHANT))
     assert before is not None and after is not None
     assert after.tokens.refresh_token != before.tokens.refresh_token and after.version > before.version
@@ -169,7 +174,7 @@ def test_merchant_who_denies_consent_is_sent_back_denied_with_nothing_created(sy
     # Given
     client = MerchantClient(system, MERCHANT)
     # When
-    response = client.connect_dinero(sandbox_consent="deny")
+    response = client.callback(sandbox_consent="deny")
     # Then
     assert redirect_outcome(response) == {"dinero": "denied"}
     assert client.get("/integrations").json() == []
@@ -194,20 +199,63 @@ def test_revoked_consent_shows_the_integrations_as_disconnected(system: LocalSys
     assert order["status"] == "failed" and "connect Dinero again" in order["reason"]
 
 
-def test_disconnecting_deletes_the_tokens_deactivates_and_keeps_the_history(system: LocalSystem) -> None:
+def test_disconnecting_revokes_the_grant_deletes_the_tokens_deactivates_and_keeps_the_history(
+    system: LocalSystem,
+) -> None:
     # Given a configured merchant with one booked order
+    assert system.sandbox is not None
     client = MerchantClient(system, MERCHANT)
     integration_id = connected_pro_integration(client)
     fill_templates(client, integration_id, STANDARD_ACCOUNTS)
     system.send_order(order_event("danish_private"))
     system.drain_orders()
+    stored = api_adapters().connections.load_tokens(connection_id_for(MERCHANT))
+    assert stored is not None
     # When
     response = client.delete("/connection")
-    # Then
-    assert response.status_code == 204
+    # Then the grant is gone at Visma Connect: its refresh token gets invalid_grant, its access token 401
+    assert response.status_code == 200
+    assert response.json() == {"result": "disconnected", "revocation": "revoked"}
+    refused = requests.post(
+        f"{system.sandbox.url}/connect/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": stored.tokens.refresh_token.get_secret_value(),
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+        },
+        timeout=30,
+    )
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    organizations = requests.get(
+        f"{system.sandbox.url}/v1/organizations",
+        headers={"Authorization": f"Bearer {stored.tokens.access_token.get_secret_value()}"},
+        timeout=30,
+    )
+    assert organizations.status_code == 401
+    # ... and locally the tokens are deleted, the integrations inactive, the history kept
     assert api_adapters().connections.load_tokens(connection_id_for(MERCHANT)) is None
     integration = client.get(f"/integrations/{integration_id}").json()
     assert integration["connected"] is False and integration["active"] is False
     assert integration["connection_status_reason"] == "Disconnected by the merchant"
     assert integration["incomplete_templates"] == []
     assert [order["status"] for order in orders(client, integration_id)] == ["booked"]
+
+
+def test_disconnecting_while_visma_connect_is_down_still_disconnects_and_says_the_grant_was_not_revoked(
+    system: LocalSystem,
+) -> None:
+    # Given a connected merchant, and Visma Connect's revocation endpoint failing
+    assert system.sandbox is not None
+    client = MerchantClient(system, MERCHANT)
+    integration_id = connected_pro_integration(client)
+    system.sandbox.faults.add("POST", "/connect/revocation", kind="status", status=503)
+    # When
+    response = client.delete("/connection")
+    # Then our copy is gone all the same, and the merchant is told the grant still lives at Visma Connect
+    assert response.status_code == 200
+    assert response.json() == {"result": "disconnected", "revocation": "failed"}
+    assert api_adapters().connections.load_tokens(connection_id_for(MERCHANT)) is None
+    integration = client.get(f"/integrations/{integration_id}").json()
+    assert integration["connected"] is False and integration["active"] is False
+    assert system.sandbox.state.counters.get("tokens_revoked", 0) == 0

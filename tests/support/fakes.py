@@ -23,9 +23,10 @@ from dinero_bookkeeping.domain.integration import (
 )
 from dinero_bookkeeping.domain.oauth_state import OAuthState, s256_code_challenge
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.pending_connection import PendingConnection
 from dinero_bookkeeping.domain.rate_window import RateWindow, Reservation, reservation_for
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
-from dinero_bookkeeping.domain.tokens import TokenSet
+from dinero_bookkeeping.domain.tokens import StoredTokens, TokenSet
 from dinero_bookkeeping.ports import Claim, RecordPage
 
 
@@ -282,10 +283,19 @@ class InMemoryIntegrationStore(InMemoryIntegrations):
 @dataclass
 class InMemoryConnectionStore(InMemoryConnections):
     token_sets: dict[str, TokenSet] = field(default_factory=dict)
+    load_failure: BookkeepingError | None = None  # KMS unable to decrypt, for example
 
     def save_grant(self, connection: Connection, tokens: TokenSet) -> None:
         self.connections[connection.connection_id] = connection
         self.token_sets[connection.connection_id] = tokens
+
+    def load_tokens(self, connection_id: str) -> StoredTokens | None:
+        if self.load_failure is not None:
+            raise self.load_failure
+        tokens, connection = self.token_sets.get(connection_id), self.connections.get(connection_id)
+        if tokens is None or connection is None:
+            return None
+        return StoredTokens(connection_id=connection_id, merchant_id=connection.merchant_id, tokens=tokens, version=1)
 
     def mark_disconnected(self, connection_id: str, reason: str, now: datetime) -> None:
         # KeyError for an unknown connection, as the real update's condition fails for one.
@@ -307,14 +317,30 @@ class InMemoryOAuthStates:
 
 
 @dataclass
+class InMemoryPendingConnections:
+    pending: dict[str, PendingConnection] = field(default_factory=dict)
+    failure: BookkeepingError | None = None
+
+    def park(self, pending: PendingConnection) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.pending[pending.handle] = pending
+
+    def consume(self, handle: str) -> PendingConnection | None:
+        return self.pending.pop(handle, None)
+
+
+@dataclass
 class FakeVismaConnect:
-    """Visma Connect's authorize and token endpoints: codes are single-use and PKCE (S256) is checked."""
+    """Visma Connect's authorize, token and revocation endpoints: codes are single-use and PKCE (S256) is checked."""
 
     base_url: str = "https://connect.visma.example"
     # code -> the code_challenge of the authorize request it answers
     codes: dict[str, str] = field(default_factory=dict)
     failure: BookkeepingError | None = None
     issued: list[TokenSet] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)  # refresh tokens, in the order they were revoked
+    revoke_failure: BookkeepingError | None = None
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
     def authorize_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
@@ -341,6 +367,11 @@ class FakeVismaConnect:
         )
         self.issued.append(tokens)
         return tokens
+
+    def revoke(self, refresh_token: SecretStr) -> None:
+        if self.revoke_failure is not None:
+            raise self.revoke_failure
+        self.revoked.append(refresh_token.get_secret_value())
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """A merchant's browser and app against the local system over HTTP: the configuration API with the merchant's JWT,
-and "Connect Dinero" through the Dinero sandbox's consent page, as a browser without JavaScript would do it."""
+and "Connect Dinero" through the Dinero sandbox's consent page, as a browser without JavaScript would do it, finished
+by the app's POST /oauth/complete."""
 
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -79,8 +80,22 @@ class MerchantClient:
         """The browser posts the form to our callback: public, so without the merchant's token."""
         return self.session.post(form.action, data=form.fields, allow_redirects=False, timeout=30)
 
-    def connect_dinero(self, **sandbox_options: str) -> requests.Response:
+    def callback(self, **sandbox_options: str) -> requests.Response:
+        """Start connecting, consent, and come back through the callback: its redirect to the app."""
         return self.submit(self.consent(self.start_connect(), **sandbox_options))
+
+    def complete(self, handle: str) -> requests.Response:
+        """What the app does when the callback sent it `dinero=complete&handle=…`: finish under its own JWT."""
+        return self.post("/oauth/complete", json={"handle": handle})
+
+    def connect_dinero(self, **sandbox_options: str) -> dict[str, Any]:
+        """The whole flow, finished by this merchant's app: the completion's answer."""
+        outcome = redirect_outcome(self.callback(**sandbox_options))
+        assert outcome["dinero"] == "complete", outcome
+        response = self.complete(outcome["handle"])
+        assert response.status_code == 200, response.text
+        completion: dict[str, Any] = response.json()
+        return completion
 
     def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.responses.append(response)

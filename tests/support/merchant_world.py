@@ -20,6 +20,7 @@ from support.fakes import (
     InMemoryOAuthStates,
     InMemoryOrderHistory,
     InMemoryOrderQueue,
+    InMemoryPendingConnections,
 )
 
 MERCHANT = "merchant-1"
@@ -55,6 +56,7 @@ class MerchantWorld:
     def __init__(self) -> None:
         self.clock = FixedClock()
         self.states = InMemoryOAuthStates()
+        self.pending = InMemoryPendingConnections()
         self.visma = FakeVismaConnect()
         self.directory = FakeOrganizationDirectory([PRO_ORG, NON_PRO_ORG])
         self.connections = InMemoryConnectionStore()
@@ -64,6 +66,7 @@ class MerchantWorld:
         self.queue = InMemoryOrderQueue()
         self.connect = ConnectDineroService(
             states=self.states,
+            pending=self.pending,
             visma=self.visma,
             organizations=self.directory,
             connections=self.connections,
@@ -72,7 +75,7 @@ class MerchantWorld:
             redirect_uri=REDIRECT_URI,
             app_url=APP_URL,
         )
-        self.manage = ManageIntegrationsService(self.integrations, self.connections, self.clock)
+        self.manage = ManageIntegrationsService(self.integrations, self.connections, self.visma, self.clock)
         self.templates = ManageTemplatesService(self.integrations, self.connections, self.dinero, self.clock)
         self.links = ManageLinksService(self.integrations, self.clock)
         self.history = OrderHistoryService(self.integrations, self.records, self.queue, self.clock)
@@ -82,9 +85,14 @@ class MerchantWorld:
         query = parse_qs(urlsplit(self.connect.start_connect(merchant_id).url).query)
         return query["state"][0], self.visma.consent(query["code_challenge"][0])
 
-    def connected(self, merchant_id: str = MERCHANT) -> CallbackOutcome:
+    def consented(self, merchant_id: str = MERCHANT) -> CallbackOutcome:
+        """Started by `merchant_id`, consent given, and the callback answered: the handle is in the redirect."""
         state, code = self.authorize(merchant_id)
         return self.connect.complete_callback(state=state, code=code, error=None)
+
+    def connected(self, merchant_id: str = MERCHANT) -> int:
+        """The whole flow, completed by the merchant's own app: the number of organizations."""
+        return self.connect.complete_connection(merchant_id, outcome_query(self.consented(merchant_id))["handle"])
 
     def activated(self, merchant_id: str = MERCHANT) -> str:
         """A connected merchant with the Pro organization's integration activated; returns its id."""

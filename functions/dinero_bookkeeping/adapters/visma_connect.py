@@ -1,8 +1,9 @@
-"""Visma Connect, Dinero's OAuth 2.0 server: the authorize URL, the code exchange and the token refresh."""
+"""Visma Connect, Dinero's OAuth 2.0 server: the authorize URL, the code exchange, the token refresh and revocation."""
 
+import base64
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import requests
 from pydantic import SecretStr
@@ -50,6 +51,33 @@ class VismaConnectClient:
         """Raises ConsentRevokedError on invalid_grant: the merchant withdrew consent or the token was used already."""
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token.get_secret_value()}
         return self._token_request(form, now)
+
+    def revoke(self, refresh_token: SecretStr) -> None:
+        """Ends the grant (RFC 7009): the refresh token and the access tokens issued with it stop working.
+
+        Visma Connect documents HTTP Basic client authentication for this endpoint (docs.connect.visma.com,
+        "Token Revocation"); an unknown or already dead token is still a 200 there (RFC 7009 §2.2).
+        """
+        form = {"token": refresh_token.get_secret_value(), "token_type_hint": "refresh_token"}
+        try:
+            response = self._session.post(
+                f"{self._base_url}/connect/revocation",
+                data=form,
+                headers={"Authorization": self._basic_credentials()},
+                timeout=self._timeout,
+            )
+        except requests.RequestException as error:
+            raise RetryableError("Visma Connect did not answer the revocation") from error
+        if response.status_code == 429 or response.status_code >= 500:
+            raise RetryableError(f"Visma Connect answered {response.status_code} to the revocation")
+        if response.status_code != 200:
+            oauth_error = str(_json(response).get("error", response.status_code))
+            raise PermanentError(f"Visma Connect refused the revocation ({oauth_error})")
+
+    def _basic_credentials(self) -> str:
+        # Each part form-urlencoded before joining (RFC 6749 §2.3.1), so a ':' or '+' in the secret survives.
+        pair = f"{quote_plus(self._client_id)}:{quote_plus(self._client_secret.get_secret_value())}"
+        return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
 
     def _token_request(self, form: dict[str, str], now: datetime) -> TokenSet:
         form = {**form, "client_id": self._client_id, "client_secret": self._client_secret.get_secret_value()}

@@ -3,6 +3,7 @@ domain field never reaches a merchant unnoticed; requests refuse unknown fields,
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -11,8 +12,9 @@ from dinero_bookkeeping.domain.dinero_choices import AccountChoice, LayoutChoice
 from dinero_bookkeeping.domain.integration import OrderIntegrationLink
 from dinero_bookkeeping.domain.money import round_ore
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.pending_connection import MAX_HANDLE_LENGTH
 from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind
-from dinero_bookkeeping.services.manage_integrations import IntegrationOverview
+from dinero_bookkeeping.services.manage_integrations import IntegrationOverview, Revocation
 
 
 class _Request(BaseModel):
@@ -26,6 +28,26 @@ class ErrorResponse(BaseModel):
 class ConnectResponse(BaseModel):
     authorize_url: str = Field(description="Send the merchant's browser here to consent in Dinero (Visma Connect).")
     expires_at: datetime = Field(description="The consent must be given before this time.")
+
+
+class CompleteConnectionRequest(_Request):
+    handle: str = Field(
+        min_length=1, max_length=MAX_HANDLE_LENGTH, description="The `handle` of the callback's redirect to the app."
+    )
+
+
+class CompleteConnectionResponse(BaseModel):
+    result: Literal["connected"]
+    organizations: int = Field(description="The Dinero organizations of the Visma user, one integration each.")
+
+
+class DisconnectResponse(BaseModel):
+    result: Literal["disconnected"]
+    revocation: Revocation = Field(
+        description="revoked: Visma Connect ended the grant. nothing_to_revoke: no live tokens were held. "
+        "failed: Visma Connect could not be reached or refused; our copy is deleted all the same, and the grant "
+        "ends when it expires or when the merchant removes the app's access in Visma Connect."
+    )
 
 
 class IntegrationResponse(BaseModel):

@@ -3,12 +3,11 @@
 from http import HTTPStatus
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dinero_bookkeeping import wiring
-from dinero_bookkeeping.handlers.api_models import BookAutomaticallyRequest, IntegrationResponse
+from dinero_bookkeeping.handlers.api_models import BookAutomaticallyRequest, DisconnectResponse, IntegrationResponse
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_router
 from dinero_bookkeeping.observability import metrics
 from dinero_bookkeeping.services.manage_integrations import ManageIntegrationsService
@@ -94,13 +93,15 @@ def set_book_automatically(
 @router.delete(
     "/connection",
     summary="Disconnect Dinero",
-    description="Deletes the tokens and deactivates every integration; integrations, templates and history stay.",
+    description="Revokes the grant at Visma Connect, deletes the tokens and deactivates every integration; "
+    "integrations, templates and history stay. The tokens are deleted even when the revocation fails.",
     tags=["Connection"],
     security=MERCHANT_AUTH,
-    status_code=HTTPStatus.NO_CONTENT,
-    responses=api_responses(HTTPStatus.NO_CONTENT, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND),
+    responses=api_responses(HTTPStatus.OK, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND),
 )
-def disconnect(merchant_id: Merchant, service: IntegrationsService) -> Response[None]:
-    service.disconnect(merchant_id)
+def disconnect(merchant_id: Merchant, service: IntegrationsService) -> DisconnectResponse:
+    revocation = service.disconnect(merchant_id)
     metrics.add_metric(name="DineroDisconnected", unit="Count", value=1)
-    return Response(status_code=HTTPStatus.NO_CONTENT)
+    if revocation == "failed":
+        metrics.add_metric(name="GrantRevocationFailed", unit="Count", value=1)
+    return DisconnectResponse(result="disconnected", revocation=revocation)

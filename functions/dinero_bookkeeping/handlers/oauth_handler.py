@@ -1,7 +1,9 @@
-"""HTTP API → OAuth function: start connecting Dinero (authenticated), and Visma Connect's callback (public).
+"""HTTP API → OAuth function: start connecting Dinero and complete it (authenticated), Visma Connect's callback
+(public) in between.
 
-Visma Connect answers through the merchant's browser: a GET with the result in the query, or with
-response_mode=form_post (what we ask for) a POST of a form. Either way the browser is sent back to the app.
+Visma Connect answers through a browser: a GET with the result in the query, or with response_mode=form_post (what
+we ask for) a POST of a form. Either way the browser is sent back to the app with a one-time handle, which the app
+then completes under the merchant's JWT.
 """
 
 from http import HTTPStatus
@@ -15,7 +17,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dinero_bookkeeping import wiring
-from dinero_bookkeeping.handlers.api_models import ConnectResponse
+from dinero_bookkeeping.handlers.api_models import (
+    CompleteConnectionRequest,
+    CompleteConnectionResponse,
+    ConnectResponse,
+)
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_app
 from dinero_bookkeeping.observability import logger, metrics, tracer
 from dinero_bookkeeping.services.connect_dinero import CallbackOutcome, ConnectDineroService
@@ -25,8 +31,8 @@ app = create_app()
 ConnectService = Annotated[ConnectDineroService, Depends(wiring.connect_service)]
 _CALLBACK_RESPONSES: dict[int, OpenAPIResponse] = {
     HTTPStatus.FOUND: {
-        "description": "Back to the app: APP_URL with dinero=connected (and organizations), denied, or error "
-        "(and reason).",
+        "description": "Back to the app: APP_URL with dinero=complete (and handle, for POST /oauth/complete), "
+        "denied, or error (and reason).",
         "headers": {"Location": {"description": "APP_URL with the outcome", "schema": {"type": "string"}}},
         "content": {},
     }
@@ -45,6 +51,30 @@ def connect(merchant_id: Merchant, service: ConnectService) -> ConnectResponse:
     started = service.start_connect(merchant_id)
     metrics.add_metric(name="DineroConnectStarted", unit="Count", value=1)
     return ConnectResponse(authorize_url=started.url, expires_at=started.expires_at)
+
+
+@app.post(
+    "/oauth/complete",
+    summary="Complete connecting Dinero",
+    description="Exchanges the consent the callback parked under `handle` (one use, 10 minutes), only for the "
+    "merchant who started connecting, and creates or refreshes one integration per organization. Any other "
+    "handle (unknown, used, expired or another merchant's) is a 404 that connects nothing.",
+    tags=["Connection"],
+    security=MERCHANT_AUTH,
+    responses=api_responses(
+        HTTPStatus.OK,
+        HTTPStatus.UNAUTHORIZED,
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.CONFLICT,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+    ),
+)
+def complete(
+    body: CompleteConnectionRequest, merchant_id: Merchant, service: ConnectService
+) -> CompleteConnectionResponse:
+    organizations = service.complete_connection(merchant_id, body.handle)
+    metrics.add_metric(name="DineroConnected", unit="Count", value=1)
+    return CompleteConnectionResponse(result="connected", organizations=organizations)
 
 
 @app.get(

@@ -1,8 +1,10 @@
 """Use case: connect a merchant's Dinero (Visma Connect authorization code flow with PKCE).
 
-`start_connect` hands out the authorize URL; `complete_callback` turns Visma Connect's answer into a token set and
-one accounting integration per organization. The callback is public and reached by a browser, so every outcome is
-a redirect back to the app, never an error page: the single-use state decides whose connection it is.
+`start_connect` hands out the authorize URL. `complete_callback` is Visma Connect's answer through *some* browser:
+it is public, so it only checks the single-use state and parks the code under a one-time handle for the app.
+`complete_connection` runs under the merchant's JWT: only the merchant who started the attempt gets the code
+exchanged and one accounting integration per organization, so a consent given in a victim's browser for an
+attacker's attempt connects nothing (login CSRF, authorization code injection).
 """
 
 import re
@@ -11,7 +13,7 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from dinero_bookkeeping.domain.errors import PermanentError, RetryableError
+from dinero_bookkeeping.domain.errors import NotFoundError, RetryableError
 from dinero_bookkeeping.domain.integration import (
     AccountingIntegration,
     Connection,
@@ -19,6 +21,7 @@ from dinero_bookkeeping.domain.integration import (
     integration_id_for,
 )
 from dinero_bookkeeping.domain.oauth_state import OAuthState
+from dinero_bookkeeping.domain.pending_connection import MAX_HANDLE_LENGTH, PendingConnection
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import (
     Clock,
@@ -27,12 +30,17 @@ from dinero_bookkeeping.ports import (
     OAuthProvider,
     OAuthStateStore,
     OrganizationDirectory,
+    PendingConnectionStore,
 )
 
 # OAuth error codes are short ASCII words (RFC 6749 §4.1.2.1); anything else is not echoed into the app's URL.
 _OAUTH_ERROR_CODE = re.compile(r"[a-z_]{1,64}")
 # Ours are 43 characters; anything much longer is not ours, and would exceed DynamoDB's key size if looked up.
 _MAX_STATE_LENGTH = 128
+# Visma Connect's codes are short; a bound keeps an absurd one out of the table (400 KB items).
+_MAX_CODE_LENGTH = 2048
+# Every way a handle can fail looks the same from outside: it reveals nothing about another merchant's attempt.
+HANDLE_NOT_FOUND = "No pending Dinero connection with this handle: connect Dinero again"
 
 
 @dataclass(frozen=True)
@@ -43,13 +51,14 @@ class AuthorizationRequest:
 
 @dataclass(frozen=True)
 class CallbackOutcome:
-    result: Literal["connected", "denied", "error"]
-    redirect_url: str  # APP_URL with the result (and organizations or reason) in the query
+    result: Literal["complete", "denied", "error"]
+    redirect_url: str  # APP_URL with the result (and handle or reason) in the query
 
 
 @dataclass
 class ConnectDineroService:
     states: OAuthStateStore
+    pending: PendingConnectionStore
     visma: OAuthProvider
     organizations: OrganizationDirectory
     connections: ConnectionStore
@@ -67,12 +76,38 @@ class ConnectDineroService:
         return AuthorizationRequest(url=url, expires_at=state.expires_at)
 
     def complete_callback(self, *, state: str | None, code: str | None, error: str | None) -> CallbackOutcome:
-        """Where to send the browser: APP_URL with `dinero=connected|denied|error` (and details) in the query."""
+        """Where to send the browser: APP_URL with `dinero=complete&handle=…`, `dinero=denied` or `dinero=error`."""
+        try:
+            return self._answer_callback(state, code, error)
+        except RetryableError as failure:
+            # DynamoDB: the merchant can simply connect again in a moment.
+            logger.warning("dinero callback failed transiently", reason=str(failure))
+            return self._back_to_app("error", reason="temporarily_unavailable")
+
+    def complete_connection(self, merchant_id: str, handle: str) -> int:
+        """Exchange the parked code for the merchant who started the attempt; the number of organizations.
+
+        NotFoundError for an unknown, used, expired or another merchant's handle: it is used up either way, and
+        nothing is exchanged. RetryableError when Visma Connect, Dinero or AWS is down (connect again later).
+        """
+        pending = self.pending.consume(handle) if len(handle) <= MAX_HANDLE_LENGTH else None
+        if pending is None or pending.expired_at(self.clock.now()):
+            raise NotFoundError(HANDLE_NOT_FOUND)
+        if pending.merchant_id != merchant_id:
+            # Someone else's browser brought this consent back: the attempt ends here, for both of them.
+            logger.warning("dinero connection completed by another merchant refused", started_by=pending.merchant_id)
+            raise NotFoundError(HANDLE_NOT_FOUND)
+        organizations = self._connect(pending)
+        logger.info("dinero connected", organizations=organizations)
+        return organizations
+
+    def _answer_callback(self, state: str | None, code: str | None, error: str | None) -> CallbackOutcome:
         oauth_state = self.states.consume_state(state) if state and len(state) <= _MAX_STATE_LENGTH else None
         if oauth_state is None:
             return self._back_to_app("error", reason="invalid_state")
         logger.append_keys(merchant_id=oauth_state.merchant_id)
-        if oauth_state.expired_at(self.clock.now()):
+        now = self.clock.now()
+        if oauth_state.expired_at(now):
             return self._back_to_app("error", reason="expired_state")
         if error == "access_denied":
             logger.info("dinero connect denied by the user")
@@ -82,34 +117,30 @@ class ConnectDineroService:
             return self._back_to_app("error", reason=reason)
         if not code:
             return self._back_to_app("error", reason="missing_code")
-        try:
-            organizations = self._connect(oauth_state, code)
-        except RetryableError as failure:
-            # Dinero, Visma Connect, DynamoDB or KMS: the merchant can simply connect again in a moment.
-            logger.warning("dinero connect failed transiently", reason=str(failure))
-            return self._back_to_app("error", reason="temporarily_unavailable")
-        except PermanentError as failure:
-            logger.warning("dinero connect failed", reason=failure.reason)
-            return self._back_to_app("error", reason="connection_failed")
-        logger.info("dinero connected", organizations=organizations)
-        return self._back_to_app("connected", organizations=str(organizations))
+        if len(code) > _MAX_CODE_LENGTH:
+            return self._back_to_app("error", reason="invalid_code")
+        pending = PendingConnection.park(oauth_state, code, now)
+        self.pending.park(pending)
+        logger.info("dinero consent parked for completion")
+        return self._back_to_app("complete", handle=pending.handle)
 
-    def _connect(self, state: OAuthState, code: str) -> int:
-        now = self.clock.now()
+    def _connect(self, pending: PendingConnection) -> int:
+        now, merchant_id = self.clock.now(), pending.merchant_id
         tokens = self.visma.exchange_code(
-            code=code, code_verifier=state.code_verifier.get_secret_value(), redirect_uri=self.redirect_uri, now=now
+            code=pending.code.get_secret_value(),
+            code_verifier=pending.code_verifier.get_secret_value(),
+            redirect_uri=self.redirect_uri,
+            now=now,
         )
-        connection = Connection(
-            connection_id=connection_id_for(state.merchant_id), merchant_id=state.merchant_id, updated_at=now
-        )
+        connection = Connection(connection_id=connection_id_for(merchant_id), merchant_id=merchant_id, updated_at=now)
         # Stored first: the refresh token is one-time, and this one must not be lost if listing fails.
         self.connections.save_grant(connection, tokens)
         organizations = self.organizations.list_organizations(tokens.access_token)
         for organization in organizations:
             self.integrations.save_connected(
                 AccountingIntegration(
-                    integration_id=integration_id_for(state.merchant_id, organization.id),
-                    merchant_id=state.merchant_id,
+                    integration_id=integration_id_for(merchant_id, organization.id),
+                    merchant_id=merchant_id,
                     connection_id=connection.connection_id,
                     organization_id=organization.id,
                     organization_name=organization.name,
@@ -120,7 +151,7 @@ class ConnectDineroService:
             )
         return len(organizations)
 
-    def _back_to_app(self, result: Literal["connected", "denied", "error"], **details: str) -> CallbackOutcome:
+    def _back_to_app(self, result: Literal["complete", "denied", "error"], **details: str) -> CallbackOutcome:
         """APP_URL with the outcome added to whatever query it already has."""
         parts = urlsplit(self.app_url)
         query = [*parse_qsl(parts.query, keep_blank_values=True), ("dinero", result), *details.items()]

@@ -129,6 +129,18 @@ class TokenStore:
         entry = self._access.get(access_token)
         return entry.grant.client_id if entry else None
 
+    def revoke_refresh_token(self, refresh_token: str, client_id: str) -> bool:
+        """Ends the token's grant: its refresh tokens get invalid_grant and its access tokens 401 from now on.
+
+        False (and nothing changes) for an unknown, already revoked or another client's token: RFC 7009 answers
+        all of them with 200.
+        """
+        entry = self._refresh.get(refresh_token)
+        if entry is None or entry.grant.revoked or entry.grant.client_id != client_id:
+            return False
+        entry.grant.revoked = True
+        return True
+
     def revoke_user(self, user: str) -> None:
         grants = [entry.grant for entry in self._access.values()]
         grants += [entry.grant for entry in self._refresh.values()]

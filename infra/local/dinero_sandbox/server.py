@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
-from infra.local.dinero_sandbox import admin, dinero_api, visma_connect
+from infra.local.dinero_sandbox import admin, dinero_api, token_revocation, visma_connect
 from infra.local.dinero_sandbox.faults import Fault, FaultKind, FaultRegistry
 from infra.local.dinero_sandbox.messages import (
     NOT_FOUND,
@@ -40,6 +40,9 @@ def _dispatch(state: SandboxState, request: SandboxRequest) -> Handled:
     if request.path == "/connect/token" and request.method == "POST":
         state.count("token_requests")
         return visma_connect.token(state, request)
+    if request.path == "/connect/revocation" and request.method == "POST":
+        state.count("revocation_requests")
+        return token_revocation.revoke(state, request)
     if request.path.startswith("/v1"):
         state.count("api_requests")
         return dinero_api.handle(state, request)
@@ -216,6 +219,10 @@ class DineroSandbox:
     @property
     def token_url(self) -> str:
         return f"{self.url}/connect/token"
+
+    @property
+    def revocation_url(self) -> str:
+        return f"{self.url}/connect/revocation"
 
     def __enter__(self) -> "DineroSandbox":
         return self.start()

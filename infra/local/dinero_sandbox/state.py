@@ -145,8 +145,8 @@ class SandboxState:
     @property
     def counters(self) -> dict[str, int]:
         """Counts so far: authorize_requests, token_requests, api_requests, authorization_codes_issued,
-        tokens_issued, tokens_refreshed, contacts_created, invoices_created, invoices_booked, invoices_deleted,
-        rate_limited, faults_injected (absent until the first one)."""
+        tokens_issued, tokens_refreshed, revocation_requests, tokens_revoked, contacts_created, invoices_created,
+        invoices_booked, invoices_deleted, rate_limited, faults_injected (absent until the first one)."""
         with self.lock:
             return dict(self._counters)
 

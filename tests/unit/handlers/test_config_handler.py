@@ -58,7 +58,7 @@ def test_every_route_in_the_template_reaches_a_handler_route(api: Api, world: Me
         for route in routes
     }
     # Then: each is answered by our code (our 404 says what is missing), none by the resolver's catch-all 404
-    assert len(answers) == 20
+    assert len(answers) == 21
     unrouted = {key: a.json() for key, a in answers.items() if a.status == 404 and "statusCode" in a.json()}
     assert unrouted == {}
     assert all(answer.status < 500 for answer in answers.values())
@@ -324,16 +324,33 @@ def test_orders_are_listed_with_money_as_decimal_strings(api: Api, world: Mercha
     assert order["status"] == "booked" and order["invoice_number"] == 7
 
 
-def test_disconnecting_answers_no_content_and_integrations_show_it(api: Api, world: MerchantWorld) -> None:
+def test_disconnecting_revokes_the_grant_and_integrations_show_it(api: Api, world: MerchantWorld) -> None:
     # Given
     world.activated()
     # When
     response = api.call("DELETE", "/connection", merchant=MERCHANT)
     # Then
-    assert response.status == 204
+    assert response.status == 200
+    assert response.json() == {"result": "disconnected", "revocation": "revoked"}
+    assert world.visma.revoked == [world.visma.issued[0].refresh_token.get_secret_value()]
     (pro,) = [i for i in api.call("GET", "/integrations", merchant=MERCHANT).json() if i["is_pro"]]
     assert pro["connected"] is False and pro["active"] is False
     assert pro["connection_status_reason"] == "Disconnected by the merchant"
+
+
+def test_disconnecting_while_visma_connect_is_down_still_disconnects_and_says_the_revocation_failed(
+    api: Api, world: MerchantWorld
+) -> None:
+    # Given
+    world.activated()
+    world.visma.revoke_failure = RetryableError("Visma Connect answered 503 to the revocation")
+    # When
+    response = api.call("DELETE", "/connection", merchant=MERCHANT)
+    # Then
+    assert response.status == 200
+    assert response.json() == {"result": "disconnected", "revocation": "failed"}
+    (pro,) = [i for i in api.call("GET", "/integrations", merchant=MERCHANT).json() if i["is_pro"]]
+    assert pro["connected"] is False and pro["active"] is False
 
 
 def test_disconnecting_when_never_connected_is_a_404(api: Api, world: MerchantWorld) -> None:

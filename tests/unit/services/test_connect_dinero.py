@@ -1,11 +1,15 @@
-"""ConnectDineroService against in-memory fakes: the authorize URL, the callback's outcomes, reconnecting."""
+"""ConnectDineroService against in-memory fakes: the authorize URL, the callback's outcomes, completing the
+connection under the merchant's identity, reconnecting."""
 
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from dinero_bookkeeping.domain.errors import PermanentError, RetryableError
+import pytest
+
+from dinero_bookkeeping.domain.errors import ConsentRevokedError, NotFoundError, PermanentError, RetryableError
 from dinero_bookkeeping.domain.integration import ConnectionStatus, connection_id_for, integration_id_for
 from dinero_bookkeeping.domain.oauth_state import s256_code_challenge
+from dinero_bookkeeping.services.connect_dinero import HANDLE_NOT_FOUND
 from support.fakes import FakeOrganization
 from support.merchant_world import (
     MERCHANT,
@@ -43,16 +47,36 @@ def test_start_connect_twice_issues_different_states() -> None:
     assert len(world.states.states) == 2
 
 
-def test_callback_with_consent_creates_one_inactive_integration_per_organization() -> None:
+def test_callback_with_consent_parks_the_code_under_a_handle_and_exchanges_nothing() -> None:
     # Given
     world = MerchantWorld()
     state, code = world.authorize()
+    verifier = world.states.states[state].code_verifier
     # When
     outcome = world.connect.complete_callback(state=state, code=code, error=None)
-    # Then
-    assert outcome.result == "connected"
-    assert outcome_query(outcome) == {"tab": "dinero", "dinero": "connected", "organizations": "2"}
+    # Then: back to the app with a handle; the code is still unused at Visma Connect and nothing is connected
+    assert outcome.result == "complete"
+    query = outcome_query(outcome)
+    assert set(query) == {"tab", "dinero", "handle"} and query["dinero"] == "complete"
     assert outcome.redirect_url.startswith("https://app.example/settings?")
+    (pending,) = world.pending.pending.values()
+    assert pending.handle == query["handle"] and len(pending.handle) >= 43
+    assert pending.merchant_id == MERCHANT and pending.code_verifier == verifier
+    assert pending.code.get_secret_value() == code
+    assert pending.expires_at == world.clock.now() + timedelta(minutes=10)
+    assert code in world.visma.codes and world.visma.issued == []
+    assert world.connections.connections == {} and world.integrations.integrations == {}
+    assert world.states.states == {}
+
+
+def test_completing_as_the_merchant_who_started_creates_one_inactive_integration_per_organization() -> None:
+    # Given
+    world = MerchantWorld()
+    handle = outcome_query(world.consented())["handle"]
+    # When
+    organizations = world.connect.complete_connection(MERCHANT, handle)
+    # Then
+    assert organizations == 2
     integrations = {i.organization_id: i for i in world.integrations.list_integrations(MERCHANT)}
     assert set(integrations) == {PRO_ORG.id, NON_PRO_ORG.id}
     assert [i.active for i in integrations.values()] == [False, False]
@@ -62,6 +86,60 @@ def test_callback_with_consent_creates_one_inactive_integration_per_organization
     assert connection.status is ConnectionStatus.CONNECTED
     assert world.connections.token_sets[connection.connection_id] == world.visma.issued[0]
     assert world.directory.tokens_seen == [world.visma.issued[0].access_token.get_secret_value()]
+    assert world.pending.pending == {}
+
+
+def test_completing_another_merchants_handle_connects_nobody_and_uses_the_handle_up() -> None:
+    # Given: merchant-1 started connecting; the consent came back in merchant-2's browser (login CSRF)
+    world = MerchantWorld()
+    handle = outcome_query(world.consented(MERCHANT))["handle"]
+    # When merchant-2's app completes it
+    with pytest.raises(NotFoundError) as raised:
+        world.connect.complete_connection(OTHER_MERCHANT, handle)
+    # Then nothing is exchanged or connected for either, the answer says nothing of merchant-1, and it stays unusable
+    assert str(raised.value) == HANDLE_NOT_FOUND and MERCHANT not in str(raised.value)
+    assert world.visma.issued == [] and world.connections.connections == {} and world.integrations.integrations == {}
+    with pytest.raises(NotFoundError):
+        world.connect.complete_connection(MERCHANT, handle)
+    assert world.visma.issued == []
+
+
+def test_completing_a_used_handle_again_is_not_found_and_exchanges_nothing_more() -> None:
+    # Given
+    world = MerchantWorld()
+    handle = outcome_query(world.consented())["handle"]
+    world.connect.complete_connection(MERCHANT, handle)
+    # When
+    with pytest.raises(NotFoundError) as raised:
+        world.connect.complete_connection(MERCHANT, handle)
+    # Then
+    assert str(raised.value) == HANDLE_NOT_FOUND
+    assert len(world.visma.issued) == 1
+
+
+def test_completing_an_expired_handle_is_not_found_and_exchanges_nothing() -> None:
+    # Given a handle 10 minutes old (the store's TTL has not removed it yet)
+    world = MerchantWorld()
+    handle = outcome_query(world.consented())["handle"]
+    world.clock.advance(10 * 60)
+    # When
+    with pytest.raises(NotFoundError):
+        world.connect.complete_connection(MERCHANT, handle)
+    # Then
+    assert world.visma.issued == [] and world.connections.connections == {}
+    assert world.pending.pending == {}
+
+
+@pytest.mark.parametrize("handle", ["made-up-handle", "x" * 5000, ""])
+def test_completing_an_unknown_or_overlong_handle_is_not_found(handle: str) -> None:
+    # Given
+    world = MerchantWorld()
+    world.consented()
+    # When
+    with pytest.raises(NotFoundError):
+        world.connect.complete_connection(MERCHANT, handle)
+    # Then
+    assert len(world.pending.pending) == 1 and world.visma.issued == []
 
 
 def test_reconnect_replaces_the_token_set_and_keeps_integrations_and_their_settings() -> None:
@@ -71,9 +149,9 @@ def test_reconnect_replaces_the_token_set_and_keeps_integrations_and_their_setti
     world.manage.set_book_automatically(MERCHANT, integration_id, True)
     world.directory.organizations = [FakeOrganization(PRO_ORG.id, "Nordlys Webshop A/S", is_pro=True), NON_PRO_ORG]
     # When
-    outcome = world.connected()
+    organizations = world.connected()
     # Then
-    assert outcome.result == "connected"
+    assert organizations == 2
     assert len(world.integrations.list_integrations(MERCHANT)) == 2
     integration = world.integrations.integrations[integration_id]
     assert integration.active and integration.book_automatically
@@ -81,7 +159,7 @@ def test_reconnect_replaces_the_token_set_and_keeps_integrations_and_their_setti
     assert world.connections.token_sets[connection_id_for(MERCHANT)] == world.visma.issued[1]
 
 
-def test_callback_with_replayed_state_is_rejected_and_exchanges_nothing() -> None:
+def test_callback_with_replayed_state_is_rejected_and_parks_nothing() -> None:
     # Given
     world = MerchantWorld()
     state, code = world.authorize()
@@ -93,7 +171,7 @@ def test_callback_with_replayed_state_is_rejected_and_exchanges_nothing() -> Non
     assert outcome_query(outcome)["dinero"] == "error"
     assert outcome_query(outcome)["reason"] == "invalid_state"
     assert second_code in world.visma.codes
-    assert len(world.visma.issued) == 1
+    assert [p.code.get_secret_value() for p in world.pending.pending.values()] == [code]
 
 
 def test_callback_with_foreign_state_creates_nothing() -> None:
@@ -105,8 +183,7 @@ def test_callback_with_foreign_state_creates_nothing() -> None:
     # Then
     assert outcome.result == "error"
     assert outcome_query(outcome)["reason"] == "invalid_state"
-    assert world.integrations.integrations == {}
-    assert world.connections.connections == {}
+    assert world.pending.pending == {}
 
 
 def test_callback_with_expired_state_creates_nothing_and_uses_the_state_up() -> None:
@@ -118,7 +195,7 @@ def test_callback_with_expired_state_creates_nothing_and_uses_the_state_up() -> 
     outcome = world.connect.complete_callback(state=state, code=code, error=None)
     # Then
     assert outcome_query(outcome)["reason"] == "expired_state"
-    assert world.integrations.integrations == {}
+    assert world.pending.pending == {}
     assert world.states.states == {}
 
 
@@ -141,7 +218,7 @@ def test_callback_without_state_is_rejected() -> None:
     outcome = world.connect.complete_callback(state=None, code=code, error=None)
     # Then
     assert outcome_query(outcome)["reason"] == "invalid_state"
-    assert world.connections.connections == {}
+    assert world.pending.pending == {}
 
 
 def test_callback_with_access_denied_redirects_denied_and_consumes_the_state() -> None:
@@ -154,7 +231,7 @@ def test_callback_with_access_denied_redirects_denied_and_consumes_the_state() -
     assert outcome.result == "denied"
     assert outcome_query(outcome) == {"tab": "dinero", "dinero": "denied"}
     assert world.states.states == {}
-    assert world.connections.connections == {}
+    assert world.pending.pending == {}
 
 
 def test_callback_with_other_oauth_error_names_it_in_the_reason() -> None:
@@ -188,41 +265,65 @@ def test_callback_without_code_is_an_error() -> None:
     assert outcome_query(outcome)["reason"] == "missing_code"
 
 
-def test_callback_whose_code_visma_refuses_reports_connection_failed() -> None:
-    # Given: a code issued for another authorize request, so the PKCE verifier does not match
-    world = MerchantWorld()
-    state, _ = world.authorize()
-    _, other_code = world.authorize()
-    # When
-    outcome = world.connect.complete_callback(state=state, code=other_code, error=None)
-    # Then
-    assert outcome_query(outcome)["reason"] == "connection_failed"
-    assert world.connections.connections == {}
-
-
-def test_callback_when_organizations_cannot_be_listed_keeps_the_tokens_and_reports_unavailable() -> None:
+def test_callback_with_an_overlong_code_is_an_error_and_parks_nothing() -> None:
     # Given
     world = MerchantWorld()
-    world.directory.failure = RetryableError("Dinero answered 503 to GET /v1/organizations")
+    state, _ = world.authorize()
+    # When
+    outcome = world.connect.complete_callback(state=state, code="c" * 5000, error=None)
+    # Then
+    assert outcome_query(outcome)["reason"] == "invalid_code"
+    assert world.pending.pending == {}
+
+
+def test_callback_when_the_consent_cannot_be_parked_reports_unavailable() -> None:
+    # Given
+    world = MerchantWorld()
+    world.pending.failure = RetryableError("DynamoDB park pending connection failed transiently")
     state, code = world.authorize()
     # When
     outcome = world.connect.complete_callback(state=state, code=code, error=None)
     # Then
-    assert outcome_query(outcome)["reason"] == "temporarily_unavailable"
+    assert outcome_query(outcome) == {"tab": "dinero", "dinero": "error", "reason": "temporarily_unavailable"}
+
+
+def test_completing_with_a_code_visma_refuses_raises_its_reason_and_connects_nothing() -> None:
+    # Given: a code issued for another authorize request, so the parked PKCE verifier does not match
+    world = MerchantWorld()
+    state, _ = world.authorize()
+    _, other_code = world.authorize()
+    handle = outcome_query(world.connect.complete_callback(state=state, code=other_code, error=None))["handle"]
+    # When
+    with pytest.raises(ConsentRevokedError):
+        world.connect.complete_connection(MERCHANT, handle)
+    # Then
+    assert world.connections.connections == {}
+
+
+def test_completing_when_organizations_cannot_be_listed_keeps_the_tokens_and_raises_retryable() -> None:
+    # Given
+    world = MerchantWorld()
+    world.directory.failure = RetryableError("Dinero answered 503 to GET /v1/organizations")
+    handle = outcome_query(world.consented())["handle"]
+    # When
+    with pytest.raises(RetryableError):
+        world.connect.complete_connection(MERCHANT, handle)
+    # Then
     assert world.integrations.integrations == {}
     assert connection_id_for(MERCHANT) in world.connections.token_sets
 
 
-def test_callback_when_visma_fails_permanently_reports_connection_failed() -> None:
+def test_completing_when_visma_fails_permanently_raises_its_reason() -> None:
     # Given
     world = MerchantWorld()
     world.visma.failure = PermanentError("Visma Connect issued no refresh token")
-    state, code = world.authorize()
+    handle = outcome_query(world.consented())["handle"]
     # When
-    outcome = world.connect.complete_callback(state=state, code=code, error=None)
+    with pytest.raises(PermanentError) as raised:
+        world.connect.complete_connection(MERCHANT, handle)
     # Then
-    assert outcome.result == "error"
-    assert outcome_query(outcome)["reason"] == "connection_failed"
+    assert raised.value.reason == "Visma Connect issued no refresh token"
+    assert world.connections.connections == {}
 
 
 def test_two_merchants_connecting_the_same_dinero_user_get_separate_integrations() -> None:

@@ -2,7 +2,13 @@
 
 import pytest
 
-from dinero_bookkeeping.domain.errors import ConflictError, NotFoundError
+from dinero_bookkeeping.domain.errors import (
+    BookkeepingError,
+    ConflictError,
+    NotFoundError,
+    PermanentError,
+    RetryableError,
+)
 from dinero_bookkeeping.domain.integration import ConnectionStatus, connection_id_for, integration_id_for
 from dinero_bookkeeping.domain.templates import Template, TemplateKind, TemplateSet
 from dinero_bookkeeping.services.manage_integrations import DISCONNECTED_BY_MERCHANT
@@ -138,9 +144,11 @@ def test_disconnect_drops_tokens_deactivates_everything_and_keeps_the_configurat
     world = MerchantWorld()
     integration_id = world.activated()
     world.integrations.put_template(integration_id, Template(kind=TemplateKind.PRODUCT_DOMESTIC, account_number=1000))
+    refresh_token = world.connections.token_sets[connection_id_for(MERCHANT)].refresh_token.get_secret_value()
     # When
-    world.manage.disconnect(MERCHANT)
+    revocation = world.manage.disconnect(MERCHANT)
     # Then
+    assert revocation == "revoked" and world.visma.revoked == [refresh_token]
     connection = world.connections.connections[connection_id_for(MERCHANT)]
     assert connection.status is ConnectionStatus.DISCONNECTED
     assert connection.status_reason == DISCONNECTED_BY_MERCHANT
@@ -148,6 +156,51 @@ def test_disconnect_drops_tokens_deactivates_everything_and_keeps_the_configurat
     overview = world.manage.get_integration(MERCHANT, integration_id)
     assert not overview.connected and not overview.integration.active
     assert world.integrations.get_templates(integration_id).templates[TemplateKind.PRODUCT_DOMESTIC].account_number
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        RetryableError("Visma Connect answered 503 to the revocation"),
+        PermanentError("Visma Connect refused the revocation (invalid_client)"),
+    ],
+)
+def test_disconnect_when_visma_cannot_revoke_still_drops_the_tokens_and_reports_it(failure: BookkeepingError) -> None:
+    # Given
+    world = MerchantWorld()
+    integration_id = world.activated()
+    world.visma.revoke_failure = failure
+    # When
+    revocation = world.manage.disconnect(MERCHANT)
+    # Then: the merchant's decision holds here whatever Visma Connect says
+    assert revocation == "failed"
+    assert world.connections.token_sets == {}
+    assert world.connections.connections[connection_id_for(MERCHANT)].status is ConnectionStatus.DISCONNECTED
+    assert not world.integrations.integrations[integration_id].active
+
+
+def test_disconnect_when_the_tokens_cannot_be_decrypted_still_drops_them_and_reports_it() -> None:
+    # Given
+    world = MerchantWorld()
+    world.activated()
+    world.connections.load_failure = RetryableError("KMS could not decrypt the token set")
+    # When
+    revocation = world.manage.disconnect(MERCHANT)
+    # Then
+    assert revocation == "failed" and world.visma.revoked == []
+    assert world.connections.token_sets == {}
+
+
+def test_disconnect_again_has_nothing_left_to_revoke() -> None:
+    # Given
+    world = MerchantWorld()
+    world.activated()
+    world.manage.disconnect(MERCHANT)
+    # When
+    revocation = world.manage.disconnect(MERCHANT)
+    # Then
+    assert revocation == "nothing_to_revoke"
+    assert len(world.visma.revoked) == 1
 
 
 def test_disconnect_without_ever_connecting_is_not_found() -> None:
