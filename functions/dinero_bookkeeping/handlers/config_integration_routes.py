@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from dinero_bookkeeping import wiring
 from dinero_bookkeeping.handlers.api_models import BookAutomaticallyRequest, IntegrationResponse
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_router
-from dinero_bookkeeping.observability import metrics
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count
 from dinero_bookkeeping.services.manage_integrations import ManageIntegrationsService
 
 router = create_router()
@@ -57,7 +58,7 @@ def get_integration(
 )
 def activate(integration_id: IntegrationId, merchant_id: Merchant, service: IntegrationsService) -> IntegrationResponse:
     overview = service.activate(merchant_id, integration_id)
-    metrics.add_metric(name="IntegrationActivated", unit="Count", value=1)
+    count(Metric.INTEGRATION_ACTIVATED)
     return IntegrationResponse.from_overview(overview)
 
 
@@ -72,7 +73,7 @@ def deactivate(
     integration_id: IntegrationId, merchant_id: Merchant, service: IntegrationsService
 ) -> IntegrationResponse:
     overview = service.deactivate(merchant_id, integration_id)
-    metrics.add_metric(name="IntegrationDeactivated", unit="Count", value=1)
+    count(Metric.INTEGRATION_DEACTIVATED)
     return IntegrationResponse.from_overview(overview)
 
 
@@ -87,7 +88,7 @@ def set_book_automatically(
     integration_id: IntegrationId, body: BookAutomaticallyRequest, merchant_id: Merchant, service: IntegrationsService
 ) -> IntegrationResponse:
     overview = service.set_book_automatically(merchant_id, integration_id, body.enabled)
-    metrics.add_metric(name="BookAutomaticallyChanged", unit="Count", value=1)
+    count(Metric.BOOK_AUTOMATICALLY_CHANGED)
     return IntegrationResponse.from_overview(overview)
 
 
@@ -102,5 +103,5 @@ def set_book_automatically(
 )
 def disconnect(merchant_id: Merchant, service: IntegrationsService) -> Response[None]:
     service.disconnect(merchant_id)
-    metrics.add_metric(name="DineroDisconnected", unit="Count", value=1)
+    count(Metric.DINERO_DISCONNECTED)
     return Response(status_code=HTTPStatus.NO_CONTENT)

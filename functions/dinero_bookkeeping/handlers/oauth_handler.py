@@ -17,7 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dinero_bookkeeping import wiring
 from dinero_bookkeeping.handlers.api_models import ConnectResponse
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_app
-from dinero_bookkeeping.observability import logger, metrics, tracer
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count, logger, metrics, tracer
 from dinero_bookkeeping.services.connect_dinero import CallbackOutcome, ConnectDineroService
 
 app = create_app()
@@ -43,7 +44,7 @@ _CALLBACK_RESPONSES: dict[int, OpenAPIResponse] = {
 )
 def connect(merchant_id: Merchant, service: ConnectService) -> ConnectResponse:
     started = service.start_connect(merchant_id)
-    metrics.add_metric(name="DineroConnectStarted", unit="Count", value=1)
+    count(Metric.DINERO_CONNECT_STARTED)
     return ConnectResponse(authorize_url=started.url, expires_at=started.expires_at)
 
 
@@ -77,8 +78,15 @@ def callback_form(
     return _back_to_app(service.complete_callback(state=state, code=code, error=error))
 
 
+CALLBACK_METRICS = {
+    "connected": Metric.DINERO_CALLBACK_CONNECTED,
+    "denied": Metric.DINERO_CALLBACK_DENIED,
+    "error": Metric.DINERO_CALLBACK_ERROR,
+}
+
+
 def _back_to_app(outcome: CallbackOutcome) -> Response[None]:
-    metrics.add_metric(name=f"DineroCallback{outcome.result.capitalize()}", unit="Count", value=1)
+    count(CALLBACK_METRICS[outcome.result])
     # no-store: the request carried a one-time code, and its answer must not be replayed from a cache.
     headers = {"Location": outcome.redirect_url, "Cache-Control": "no-store"}
     return Response(status_code=HTTPStatus.FOUND, headers=headers)

@@ -26,7 +26,7 @@ from dinero_bookkeeping.domain.invoice import ContactDetails, InvoiceDraft, buil
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
 from dinero_bookkeeping.domain.rate_window import CallBudget
-from dinero_bookkeeping.observability import logger
+from dinero_bookkeeping.observability import logger, tag_integration
 from dinero_bookkeeping.ports import (
     Clock,
     ConnectionRepository,
@@ -83,7 +83,8 @@ class BookOrderService:
             self.records.reject_event(message_id, event.model_dump_json(), reason, self.clock.now())
             logger.warning("order event rejected", message_id=message_id, reason=reason)
             return Outcome.REJECTED
-        logger.append_keys(integration_id=integration.integration_id, sales_order_id=event.sales_order.id)
+        logger.append_keys(sales_order_id=event.sales_order.id)
+        tag_integration(integration.integration_id, integration.organization_id)
 
         claim = self.records.claim(self._new_record(integration, event), self.clock.now())
         if not claim.acquired:
