@@ -290,7 +290,8 @@ def _fires(alarm: dict[str, Any], periods: list[dict[str, float | None]]) -> boo
     (expression,) = [query["Expression"] for query in alarm["Metrics"] if query.get("ReturnData")]
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     values = [_evaluate(expression, period) for period in periods][-alarm["EvaluationPeriods"] :]
-    return sum(value >= alarm["Threshold"] for value in values) >= alarm["DatapointsToAlarm"]
+    breaching = sum(value >= float(alarm["Threshold"]) for value in values)
+    return breaching >= int(alarm["DatapointsToAlarm"])
 
 
 @pytest.mark.parametrize(
