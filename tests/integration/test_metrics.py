@@ -1,0 +1,116 @@
+"""The metrics the functions really emit: EMF lines printed by the handlers while orders meet Dinero's faults,
+expired tokens, revoked consent and a full budget, read back the way CloudWatch reads them."""
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import METRICS_NAMESPACE, SERVICE, metrics
+from infra.local.dinero_sandbox import DEMO_PRO_ORG_ID, DEMO_USER
+from infra.local.system import LocalSystem
+from support.events import order_event
+from support.seed import connect_merchant
+
+INVOICES = f"/v1/{DEMO_PRO_ORG_ID}/invoices"
+
+
+def _system(moto_endpoint: str, **environment: str) -> Iterator[LocalSystem]:
+    # Emitted (printed) rather than dropped; transient failures come back at once.
+    settings = {"RETRY_BASE_DELAY_SECONDS": "0", "POWERTOOLS_METRICS_DISABLED": "false", **environment}
+    with LocalSystem(moto_endpoint=moto_endpoint, environment=settings) as local:
+        # Metrics added while an earlier test ran with metrics disabled are never flushed; they are not ours.
+        metrics.clear_metrics()
+        yield local
+
+
+@pytest.fixture
+def system(moto_endpoint: str) -> Iterator[LocalSystem]:
+    yield from _system(moto_endpoint)
+
+
+@pytest.fixture
+def tight_budget_system(moto_endpoint: str) -> Iterator[LocalSystem]:
+    """Room for one new customer's order (5 calls) a minute."""
+    yield from _system(moto_endpoint, DINERO_RATE_LIMIT_PER_MINUTE="5")
+
+
+def emitted(output: str) -> Counter[str]:
+    """Metric name -> total, from the EMF documents among the printed lines; each must be well-formed for CloudWatch."""
+    totals: Counter[str] = Counter()
+    for line in output.splitlines():
+        document = json.loads(line) if line.startswith("{") else None
+        if not (isinstance(document, dict) and "_aws" in document):
+            continue
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            assert directive["Namespace"] == METRICS_NAMESPACE
+            for definition in directive["Metrics"]:
+                name = definition["Name"]
+                if name == "ColdStart":
+                    continue
+                assert definition["Unit"] == "Count"
+                assert directive["Dimensions"] == [["service"]] and document["service"] == SERVICE
+                value = document[name]
+                totals[name] += int(sum(value) if isinstance(value, list) else value)
+    return totals
+
+
+def test_orders_through_dinero_faults_and_token_trouble_emit_the_documented_metrics(
+    system: LocalSystem, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: a configured merchant, and Dinero answering one invoice with 429 and one with 503
+    assert system.sandbox is not None
+    connect_merchant(system)
+    capsys.readouterr()
+    system.sandbox.faults.add(method="POST", path=INVOICES, status=429, seconds=0)
+    system.sandbox.faults.add(method="GET", path=f"{INVOICES}/*", status=503)
+
+    # When: two orders go through the faults, one more after the access tokens expired, and one after the merchant
+    # revoked consent at Visma; plus an event for a webshop nobody linked
+    system.send_order(order_event("danish_private"))
+    system.drain_orders()
+    system.sandbox.faults.clear()
+    system.sandbox.state.expire_access_tokens()
+    system.send_order(order_event("eu_private_de"))
+    system.drain_orders()
+    system.sandbox.state.revoke_consent(DEMO_USER)
+    system.sandbox.state.expire_access_tokens()
+    system.send_order(order_event("norway_export"))
+    system.send_order(order_event("free_shipping", order_integration_id="webshop-nobody-linked"))
+    system.drain_orders()
+    totals = emitted(capsys.readouterr().out)
+
+    # Then: each event counted by its name, every name one the code documents
+    assert set(totals) <= {metric.value for metric in Metric}
+    assert totals[Metric.DINERO_THROTTLED] == 1
+    assert totals[Metric.DINERO_SERVER_ERRORS] == 1
+    assert totals[Metric.ORDERS_RETRIED] == 2
+    assert totals[Metric.ORDERS_BOOKED] == 1
+    assert totals[Metric.ORDERS_DRAFT] == 1  # the German order: its VAT differs from the EU account's, so a draft
+    assert totals[Metric.TOKEN_REFRESHED] == 1
+    assert totals[Metric.TOKEN_REFRESH_FAILED] == 1
+    assert totals[Metric.CONNECTION_DISCONNECTED] == 1
+    assert totals[Metric.ORDERS_FAILED] == 1
+    assert totals[Metric.ORDERS_REJECTED] == 1
+    assert Metric.DINERO_BUDGET_WAITS not in totals
+
+
+def test_an_order_waiting_for_its_organizations_budget_counts_as_a_budget_wait_not_a_retry(
+    tight_budget_system: LocalSystem, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: a configured merchant whose organization's budget has room for one new customer's order a minute
+    connect_merchant(tight_budget_system)
+    capsys.readouterr()
+
+    # When: two orders arrive together
+    tight_budget_system.send_order(order_event("danish_private"))
+    tight_budget_system.send_order(order_event("eu_private_de"))
+    tight_budget_system.drain_orders()
+    totals = emitted(capsys.readouterr().out)
+
+    # Then: one booked, one waiting for its turn, and no retry counted
+    assert totals[Metric.ORDERS_BOOKED] == 1
+    assert totals[Metric.DINERO_BUDGET_WAITS] == 1
+    assert Metric.ORDERS_RETRIED not in totals
