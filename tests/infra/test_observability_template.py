@@ -6,12 +6,16 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
+from dinero_bookkeeping.handlers.oauth_handler import CALLBACK_METRICS
+from dinero_bookkeeping.handlers.order_handler import OUTCOME_METRICS
 from dinero_bookkeeping.metric_names import Metric
 from dinero_bookkeeping.observability import METRICS_NAMESPACE, ORDER_LOG_KEYS, SERVICE
+from dinero_bookkeeping.services.book_order import Outcome
+from dinero_bookkeeping.services.connect_dinero import CallbackOutcome
 from infra.local.aws_resources import referenced_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -353,5 +357,9 @@ def test_metric_names_when_code_scanned_are_all_emitted_through_count_and_docume
 
     # Then: one way to emit (so every name is a Metric), every Metric emitted somewhere, and the doc lists exactly them
     assert callers == {"observability.py"}
+    # Then: every order outcome and callback result has its own metric (a missing one would fail the record)
+    assert set(OUTCOME_METRICS) == set(Outcome)
+    assert set(CALLBACK_METRICS) == set(get_args(CallbackOutcome.__annotations__["result"]))
+    assert len({*OUTCOME_METRICS.values(), *CALLBACK_METRICS.values()}) == len(OUTCOME_METRICS) + len(CALLBACK_METRICS)
     assert emitted == {metric.value for metric in Metric}
     assert documented == emitted | {"ColdStart"}
