@@ -19,7 +19,7 @@ class Metric(StrEnum):
     ORDERS_REJECTED = "OrdersRejected"
     ORDERS_RETRIED = "OrdersRetried"
     # Not a failure: the order waits in SQS for its organization's turn in Dinero's per-minute budget.
-    DINERO_BUDGET_WAITS = "DineroBudgetWaits"
+    ORDERS_WAITING = "OrdersWaiting"
     # Dinero's answers that make an order come back later.
     DINERO_THROTTLED = "DineroThrottled"
     DINERO_SERVER_ERRORS = "DineroServerErrors"

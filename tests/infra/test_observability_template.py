@@ -28,7 +28,7 @@ IMPORTANT_METRICS = {
     Metric.ORDERS_BOOKED,
     Metric.ORDERS_FAILED,
     Metric.ORDERS_REJECTED,
-    Metric.DINERO_BUDGET_WAITS,
+    Metric.ORDERS_WAITING,
     Metric.DINERO_THROTTLED,
     Metric.DINERO_SERVER_ERRORS,
     Metric.TOKEN_REFRESH_FAILED,
@@ -299,36 +299,36 @@ def _fires(alarm: dict[str, Any], periods: list[dict[str, float | None]]) -> boo
 
 
 @pytest.mark.parametrize(
-    ("situation", "deleted", "visible", "age", "fires"),
+    ("situation", "finished", "visible", "age", "fires"),
     [
-        # Sale day: thousands wait delayed for their turn for hours while orders finish every minute.
+        # Sale day: thousands wait for their places for hours while orders finish every minute.
         ("healthy backlog", [250, 240, 260], [0, 3, 1], [9000, 9300, 9600], False),
         ("quiet night without metrics", [None, None, None], [None, None, None], [None, None, None], False),
-        ("burst picked up after one period", [0, 40, 35], [12, 2, 0], [30, 200, 60], False),
-        ("nobody consumes", [0, 0, 0], [30, 60, 90], [300, 600, 900], True),
-        ("every order fails and waits out its back-off", [0, 0, 0], [0, 0, 0], [950, 1250, 1550], True),
+        ("burst picked up after one period", [None, 40, 35], [12, 2, 0], [30, 200, 60], False),
+        ("nobody consumes", [None, None, None], [30, 60, 90], [300, 600, 900], True),
+        ("every order fails and waits out its back-off", [None, None, None], [0, 0, 0], [950, 1250, 1550], True),
     ],
 )
 def test_order_queue_alarm_when_evaluated_pages_on_a_stuck_queue_not_on_a_backlog_draining_at_dineros_pace(
     expanded_template: dict[str, Any],
     situation: str,
-    deleted: list[float | None],
+    finished: list[float | None],
     visible: list[float | None],
     age: list[float | None],
     fires: bool,
 ) -> None:
-    # Given: the order queue's alarm and three 5-minute periods of the queue's metrics
+    # Given: the order queue's alarm and three 5-minute periods of its metrics (orders finished as booked)
     alarm = expanded_template["Resources"]["OrderQueueNotDrainingAlarm"]["Properties"]
     stats = {query["Id"]: query["MetricStat"] for query in alarm["Metrics"] if "MetricStat" in query}
-    assert {(stat["Metric"]["MetricName"], stat["Period"]) for stat in stats.values()} == {
-        ("NumberOfMessagesDeleted", 300),
-        ("ApproximateNumberOfMessagesVisible", 300),
-        ("ApproximateAgeOfOldestMessage", 300),
-    }
     ids = {stat["Metric"]["MetricName"]: query_id for query_id, stat in stats.items()}
-    periods = [
+    assert {stat["Period"] for stat in stats.values()} == {300}
+    outcomes = {Metric.ORDERS_BOOKED, Metric.ORDERS_DRAFT, Metric.ORDERS_FAILED, Metric.ORDERS_SKIPPED}
+    outcomes |= {Metric.ORDERS_DUPLICATE, Metric.ORDERS_REJECTED}
+    assert set(ids) == outcomes | {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"}
+    periods: list[dict[str, float | None]] = [
         {
-            ids["NumberOfMessagesDeleted"]: deleted[index],
+            **dict.fromkeys(stats),
+            ids[Metric.ORDERS_BOOKED]: finished[index],
             ids["ApproximateNumberOfMessagesVisible"]: visible[index],
             ids["ApproximateAgeOfOldestMessage"]: age[index],
         }

@@ -156,7 +156,7 @@ def test_alarms_when_expanded_watch_dead_letter_queue_depth_and_every_functions_
     }
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "OrderDeadLetterQueue") in watched
     assert ("AWS/SQS", "ApproximateAgeOfOldestMessage", "OrderQueue") in watched
-    assert ("AWS/SQS", "NumberOfMessagesDeleted", "OrderQueue") in watched
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "OrderQueue") in watched
     lambda_functions = set(_of_type(resources, "AWS::Lambda::Function"))
     assert lambda_functions == set(FUNCTION_IDS)
     for function_id in lambda_functions:

@@ -94,7 +94,7 @@ def test_orders_through_dinero_faults_and_token_trouble_emit_the_documented_metr
     assert totals[Metric.CONNECTION_DISCONNECTED] == 1
     assert totals[Metric.ORDERS_FAILED] == 1
     assert totals[Metric.ORDERS_REJECTED] == 1
-    assert Metric.DINERO_BUDGET_WAITS not in totals
+    assert Metric.ORDERS_WAITING not in totals
 
 
 def test_an_order_waiting_for_its_organizations_budget_counts_as_a_budget_wait_not_a_retry(
@@ -112,5 +112,5 @@ def test_an_order_waiting_for_its_organizations_budget_counts_as_a_budget_wait_n
 
     # Then: one booked, one waiting for its turn, and no retry counted
     assert totals[Metric.ORDERS_BOOKED] == 1
-    assert totals[Metric.DINERO_BUDGET_WAITS] == 1
+    assert totals[Metric.ORDERS_WAITING] == 1
     assert Metric.ORDERS_RETRIED not in totals

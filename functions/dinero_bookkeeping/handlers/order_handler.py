@@ -37,7 +37,7 @@ def record_handler(record: SQSRecord) -> None:
         receive_count = int(record.attributes.approximate_receive_count)
         delay = retry_delay_seconds(error, receive_count, worker_settings().RETRY_BASE_DELAY_SECONDS)
         worker_adapters().queue.delay(record.receipt_handle, delay)
-        count(Metric.DINERO_BUDGET_WAITS if isinstance(error, BudgetWaitError) else Metric.ORDERS_RETRIED)
+        count(Metric.ORDERS_WAITING if isinstance(error, BudgetWaitError) else Metric.ORDERS_RETRIED)
         logger.info("order will be retried", reason=str(error), delay_s=delay)
         raise
     except Exception as error:
