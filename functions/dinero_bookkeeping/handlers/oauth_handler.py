@@ -23,7 +23,8 @@ from dinero_bookkeeping.handlers.api_models import (
     ConnectResponse,
 )
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_app
-from dinero_bookkeeping.observability import logger, metrics, tracer
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count, logger, metrics, tracer
 from dinero_bookkeeping.services.connect_dinero import CallbackOutcome, ConnectDineroService
 
 app = create_app()
@@ -49,7 +50,7 @@ _CALLBACK_RESPONSES: dict[int, OpenAPIResponse] = {
 )
 def connect(merchant_id: Merchant, service: ConnectService) -> ConnectResponse:
     started = service.start_connect(merchant_id)
-    metrics.add_metric(name="DineroConnectStarted", unit="Count", value=1)
+    count(Metric.DINERO_CONNECT_STARTED)
     return ConnectResponse(authorize_url=started.url, expires_at=started.expires_at)
 
 
@@ -73,7 +74,7 @@ def complete(
     body: CompleteConnectionRequest, merchant_id: Merchant, service: ConnectService
 ) -> CompleteConnectionResponse:
     organizations = service.complete_connection(merchant_id, body.handle)
-    metrics.add_metric(name="DineroConnected", unit="Count", value=1)
+    count(Metric.DINERO_CONNECTED)
     return CompleteConnectionResponse(result="connected", organizations=organizations)
 
 
@@ -107,8 +108,15 @@ def callback_form(
     return _back_to_app(service.complete_callback(state=state, code=code, error=error))
 
 
+CALLBACK_METRICS = {
+    "complete": Metric.DINERO_CALLBACK_COMPLETE,
+    "denied": Metric.DINERO_CALLBACK_DENIED,
+    "error": Metric.DINERO_CALLBACK_ERROR,
+}
+
+
 def _back_to_app(outcome: CallbackOutcome) -> Response[None]:
-    metrics.add_metric(name=f"DineroCallback{outcome.result.capitalize()}", unit="Count", value=1)
+    count(CALLBACK_METRICS[outcome.result])
     # no-store: the request carried a one-time code, and its answer must not be replayed from a cache.
     headers = {"Location": outcome.redirect_url, "Cache-Control": "no-store"}
     return Response(status_code=HTTPStatus.FOUND, headers=headers)

@@ -26,7 +26,7 @@ from dinero_bookkeeping.domain.invoice import ContactDetails, InvoiceDraft, buil
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
 from dinero_bookkeeping.domain.rate_window import CallBudget
-from dinero_bookkeeping.observability import logger
+from dinero_bookkeeping.observability import logger, tag_integration
 from dinero_bookkeeping.ports import (
     Clock,
     ConnectionRepository,
@@ -95,7 +95,8 @@ class BookOrderService:
                 f"{event.merchant_id}"
             )
             return self._reject(message_id, event.model_dump_json(), reason)
-        logger.append_keys(integration_id=integration.integration_id, sales_order_id=event.sales_order.id)
+        logger.append_keys(sales_order_id=event.sales_order.id)
+        tag_integration(integration.integration_id, integration.organization_id)
 
         try:
             claim = self.records.claim(self._new_record(integration, event), event.model_dump_json(), self.clock.now())
