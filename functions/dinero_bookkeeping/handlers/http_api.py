@@ -7,6 +7,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -20,6 +21,7 @@ from dinero_bookkeeping.domain.errors import (
     RetryableError,
 )
 from dinero_bookkeeping.handlers.api_models import ErrorResponse
+from dinero_bookkeeping.handlers.request_bodies import BoundedRequestValidation, parse_json_body
 from dinero_bookkeeping.observability import logger
 
 # The security scheme of the OpenAPI document; template.yaml's HttpApi authorizer is what enforces it.
@@ -32,9 +34,12 @@ class MissingMerchantError(Exception):
 
 
 def create_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_body)
+    # Powertools takes the validation middleware from this attribute when it builds each route's middleware stack.
+    app._request_validation_middleware = BoundedRequestValidation()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
     app.exception_handler_manager.update_exception_handlers(
         {
+            RequestValidationError: invalid_request,
             MissingMerchantError: _unauthorized,
             NotFoundError: _not_found,
             ConflictError: _conflict,
@@ -44,6 +49,13 @@ def create_app() -> APIGatewayHttpResolver:
         }
     )
     return app
+
+
+def invalid_request(error: RequestValidationError) -> Response[str]:
+    """422 naming each field that is wrong (`loc`) and how (`type`), as Powertools answers; never the values."""
+    detail = [{"loc": list(e["loc"]), "type": e["type"]} for e in error.errors()]
+    body = {"statusCode": HTTPStatus.UNPROCESSABLE_ENTITY, "detail": detail}
+    return Response(HTTPStatus.UNPROCESSABLE_ENTITY, content_types.APPLICATION_JSON, json.dumps(body))
 
 
 def _unauthorized(_: MissingMerchantError) -> Response[str]:
@@ -91,7 +103,8 @@ def error_response(status: HTTPStatus, message: str, headers: dict[str, str] | N
 def current_merchant(request: Request) -> str:
     event = request.resolved_event
     claims = event.request_context.authorizer.jwt_claim if isinstance(event, APIGatewayProxyEventV2) else {}
-    merchant_id = str(claims.get("sub") or "").strip()
+    # Exactly as issued: the identity provider's subject is an opaque string, and a trimmed one could be another's.
+    merchant_id = str(claims.get("sub") or "")
     if not merchant_id:
         raise MissingMerchantError
     logger.append_keys(merchant_id=merchant_id)

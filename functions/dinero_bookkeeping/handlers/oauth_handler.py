@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Form, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -16,12 +17,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dinero_bookkeeping import wiring
 from dinero_bookkeeping.handlers.api_models import ConnectResponse
-from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_app
+from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_app, invalid_request
 from dinero_bookkeeping.observability import logger, metrics, tracer
 from dinero_bookkeeping.services.connect_dinero import CallbackOutcome, ConnectDineroService
 
 app = create_app()
 
+CALLBACK_PATH = "/oauth/callback"
 ConnectService = Annotated[ConnectDineroService, Depends(wiring.connect_service)]
 _CALLBACK_RESPONSES: dict[int, OpenAPIResponse] = {
     HTTPStatus.FOUND: {
@@ -48,7 +50,7 @@ def connect(merchant_id: Merchant, service: ConnectService) -> ConnectResponse:
 
 
 @app.get(
-    "/oauth/callback",
+    CALLBACK_PATH,
     summary="Visma Connect's answer (query)",
     tags=["Connection"],
     responses=_CALLBACK_RESPONSES,
@@ -63,7 +65,7 @@ def callback_query(
 
 
 @app.post(
-    "/oauth/callback",
+    CALLBACK_PATH,
     summary="Visma Connect's answer (response_mode=form_post)",
     tags=["Connection"],
     responses=_CALLBACK_RESPONSES,
@@ -75,6 +77,18 @@ def callback_form(
     error: Annotated[str | None, Form()] = None,
 ) -> Response[None]:
     return _back_to_app(service.complete_callback(state=state, code=code, error=error))
+
+
+def _unreadable_request(error: RequestValidationError) -> Response[Any]:
+    """The callback is a browser's landing page, so even a body that cannot be read sends it back to the app, as a
+    callback without any answer (no state, so nothing is consumed); the other routes answer 422 like every route."""
+    if app.current_event.path != CALLBACK_PATH:
+        return invalid_request(error)
+    service = app.dependency_overrides.get(wiring.connect_service, wiring.connect_service)()
+    return _back_to_app(service.complete_callback(state=None, code=None, error=None))
+
+
+app.exception_handler_manager.update_exception_handlers({RequestValidationError: _unreadable_request})
 
 
 def _back_to_app(outcome: CallbackOutcome) -> Response[None]:
