@@ -9,7 +9,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Form, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -79,7 +82,7 @@ def callback_form(
     return _back_to_app(service.complete_callback(state=state, code=code, error=error))
 
 
-def _unreadable_request(error: RequestValidationError) -> Response[Any]:
+def _unreadable_request(error: RequestValidationError | RequestUnsupportedContentType) -> Response[Any]:
     """The callback is a browser's landing page, so even a body that cannot be read sends it back to the app, as a
     callback without any answer (no state, so nothing is consumed); the other routes answer 422 like every route."""
     if app.current_event.path != CALLBACK_PATH:
@@ -88,7 +91,9 @@ def _unreadable_request(error: RequestValidationError) -> Response[Any]:
     return _back_to_app(service.complete_callback(state=None, code=None, error=None))
 
 
-app.exception_handler_manager.update_exception_handlers({RequestValidationError: _unreadable_request})
+app.exception_handler_manager.update_exception_handlers(
+    {RequestValidationError: _unreadable_request, RequestUnsupportedContentType: _unreadable_request}
+)
 
 
 def _back_to_app(outcome: CallbackOutcome) -> Response[None]:

@@ -2,7 +2,7 @@
 configuration API and POST /oauth/connect, the public callback still sends the browser back to the app, the JWT
 `sub` is used exactly as issued, and path parameters arrive decoded."""
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -126,3 +126,20 @@ def test_a_percent_encoded_webshop_id_is_decoded_before_use(api: Api, world: Mer
     assert linked.status == 200
     assert linked.json()["order_integration_id"] == "my shopø"
     assert [link["order_integration_id"] for link in listed.json()] == ["my shopø"]
+
+
+@pytest.mark.parametrize("webshop_id", ["shop/1", "a#b?c", "tab\there", "€ shop"], ids=["slash", "hash", "tab", "euro"])
+def test_a_webshop_id_of_any_characters_reaches_its_route_decoded(
+    api: Api, world: MerchantWorld, webshop_id: str
+) -> None:
+    # Given
+    world.activated()
+
+    # When
+    linked = api.call("PUT", f"/integrations/{PRO}/links/{quote(webshop_id, safe='')}", merchant=MERCHANT)
+    unlinked = api.call("DELETE", f"/integrations/{PRO}/links/{quote(webshop_id, safe='')}", merchant=MERCHANT)
+
+    # Then
+    assert linked.status == 200 and linked.json()["order_integration_id"] == webshop_id
+    assert unlinked.status == 204
+    assert api.call("GET", f"/integrations/{PRO}/links", merchant=MERCHANT).json() == []

@@ -1,16 +1,22 @@
-"""Reading request bodies so that no body, however malformed, ends as a 500.
+"""Reading requests so that none, however malformed, ends as a 500 or reaches a route other than as it was sent.
 
-Powertools parses a body only as far as `json.loads` and a UTF-8 decode go: JSON nested thousands deep raises
+Bodies: Powertools parses one only as far as `json.loads` and a UTF-8 decode go: JSON nested thousands deep raises
 RecursionError, a 5,000-digit number ValueError, and bytes that are not UTF-8 UnicodeDecodeError, all of them 500s.
 Here the body is bounded first (size, nesting, number length, finite numbers), and every way it can fail to parse
 becomes a RequestValidationError naming the body, which the HTTP API answers like any invalid field (422).
+
+Path parameters: an HTTP API hands the path over decoded ("/links/my shop"), rawPath included, and Powertools routes
+on rawPath with a pattern of URL-safe characters only. So the path is rebuilt from the route and the parameters, each
+percent-encoded, for routing, and the route receives the parameters exactly as API Gateway decoded them.
 """
 
 import json
 import math
 import re
+from collections.abc import Mapping
 from itertools import accumulate
 from typing import Any
+from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Route
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -25,6 +31,23 @@ MAX_JSON_DEPTH = 32
 MAX_NUMBER_CHARS = 40
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+_PATH_PARAMETER = re.compile(r"\{(\w+)(\+?)\}")
+
+
+def routable(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event with a rawPath Powertools can route on, whatever characters the path parameters hold."""
+    _, _, template = str(event.get("routeKey", "")).partition(" ")
+    parameters = event.get("pathParameters") or {}
+    if not parameters or not _PATH_PARAMETER.search(template):
+        return event
+
+    def encoded(match: re.Match[str]) -> str:
+        name, greedy = match.groups()
+        return quote(parameters.get(name, ""), safe="/" if greedy else "")
+
+    return {**event, "rawPath": _PATH_PARAMETER.sub(encoded, template)}
 
 
 class MalformedBodyError(ValueError):
@@ -65,10 +88,15 @@ def _constant(name: str) -> float:
 
 
 class BoundedRequestValidation(OpenAPIRequestValidationMiddleware):
-    """Powertools' request validation, with the body read within bounds and every failure to read it a 422."""
+    """Powertools' request validation, with the path parameters as API Gateway decoded them, the body read within
+    bounds, and every failure to read it a 422."""
 
     def handler(self, app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response[Any]:
         route: Route = app.context["_route"]
+        decoded: dict[str, str] = app.current_event.get("pathParameters") or {}
+        app.context["_route_args"] = {
+            name: decoded.get(name, value) for name, value in app.context["_route_args"].items()
+        }
         if app.current_event.body and not route.dependant.body_params:
             # A route that takes no body ignores a readable one, but an unreadable one is the client's bug to hear of.
             self._get_body(app)
