@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 LineType = Literal["item", "shipping", "discount", "gift_card", "payment_fee"]
 
@@ -20,10 +20,19 @@ MAX_ORDER_LINES = 5_000
 MAX_FULFILLMENTS = 500
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
+
+def _number_or_text(value: object) -> object:
+    # Pydantic hands a JSON array to Decimal's tuple constructor, which fails with a bare ValueError, not a field error.
+    if not isinstance(value, str | int | float | Decimal):
+        raise ValueError("a decimal number, or a string holding one, is required")
+    return value
+
+
 # A JSON number is exact up to 15 significant digits (money.decimal_to_json_number): 11 before the point and 4 after
 # bound an amount below 100 billion, in Dinero's JSON and in every sum and share of it.
-Amount = Annotated[Decimal, Field(max_digits=15, decimal_places=4)]
-Quantity = Annotated[Decimal, Field(max_digits=11, decimal_places=4)]
+Amount = Annotated[Decimal, BeforeValidator(_number_or_text), Field(max_digits=15, decimal_places=4)]
+Quantity = Annotated[Decimal, BeforeValidator(_number_or_text), Field(max_digits=11, decimal_places=4)]
+Fraction = Annotated[Decimal, BeforeValidator(_number_or_text), Field(ge=0, le=1, decimal_places=4)]
 # Positive and within a signed 64-bit integer: what Shipmondo issues, and always a valid DynamoDB number.
 Id = Annotated[int, Field(gt=0, lt=2**63)]
 Text = Annotated[str, Field(max_length=500)]
@@ -72,7 +81,7 @@ class OrderLine(_Lenient):
     amount_excluding_vat: Amount
     amount_including_vat: Amount
     vat_amount: Amount
-    vat_percent: Decimal = Field(ge=0, le=1, decimal_places=4, description="A fraction: 0.25 is 25 %.")
+    vat_percent: Fraction = Field(description="A fraction: 0.25 is 25 %.")
     currency_code: CurrencyCode | None = None
 
 

@@ -76,8 +76,11 @@ class BookOrderService:
         """Entry point for a queue message. Raises RetryableError when the message should come back later."""
         try:
             event = OrderHandledEvent.model_validate_json(body)
-        except ValidationError as error:
-            reason = MalformedEventError(f"Not a valid order.handled event: {_field_errors(error)}").reason
+        except ValueError as error:
+            # A ValidationError names the fields; any other ValueError is the parser failing on input it was not
+            # made for, which is just as much the event's defect.
+            details = _field_errors(error) if isinstance(error, ValidationError) else type(error).__name__
+            reason = MalformedEventError(f"Not a valid order.handled event: {details}").reason
             self.records.reject_event(message_id, body, reason, self.clock.now())
             logger.warning("order event rejected", message_id=message_id, reason=reason)
             return Outcome.REJECTED

@@ -44,6 +44,7 @@ LINE = "sales_order.order_lines.0"
         (with_line(amount_excluding_vat="0.00001"), f"{LINE}.amount_excluding_vat"),  # finer than 4 decimals
         (with_line(quantity="1E+30"), f"{LINE}.quantity"),
         (with_line(quantity="0"), f"{LINE}.quantity"),
+        (with_line(quantity=[None, None, None]), f"{LINE}.quantity"),
         (with_line(vat_percent="0.123456"), f"{LINE}.vat_percent"),
         (with_line(id=10**40), f"{LINE}.id"),
         (with_line(id=0), f"{LINE}.id"),
@@ -66,6 +67,7 @@ LINE = "sales_order.order_lines.0"
         "amount-5-decimals",
         "quantity-1E+30",
         "quantity-0",
+        "quantity-an-array",
         "vat-percent-6-decimals",
         "line-id-10^40",
         "line-id-0",

@@ -91,12 +91,33 @@ def _replaced(document: Any, path: tuple[str | int, ...], value: Any) -> Any:
 _DELETE = object()
 
 
+# Where a wrong value does the most harm: what is computed with, stored as a number or converted to a date.
+_SENSITIVE = {
+    "id",
+    "order_line_id",
+    "fulfillment_id",
+    "quantity",
+    "shipped_quantity",
+    "amount_including_vat",
+    "amount_excluding_vat",
+    "vat_amount",
+    "vat_percent",
+    "occurred_at",
+    "ordered_at",
+    "currency_code",
+    "country_code",
+}
+
+
 @st.composite
 def mutated_events(draw: st.DrawFn) -> str:
-    """A sample event with one to three values replaced by nasty ones or removed."""
+    """A sample event with one to three values replaced by nasty ones or removed, sensitive fields most often."""
     event: Any = order_event(draw(st.sampled_from(SAMPLES)))
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        path = draw(st.sampled_from(_paths(event)))
+        paths = _paths(event)
+        sensitive = [path for path in paths if path[-1] in _SENSITIVE]
+        prefer_sensitive = draw(st.booleans())
+        path = draw(st.sampled_from(sensitive if sensitive and prefer_sensitive else paths))
         event = _replaced(event, path, draw(st.one_of(NASTY, JSON_VALUES, st.just(_DELETE))))
     return json.dumps(event)
 
