@@ -11,6 +11,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Form, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -22,13 +26,14 @@ from dinero_bookkeeping.handlers.api_models import (
     CompleteConnectionResponse,
     ConnectResponse,
 )
-from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_app
+from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_app, invalid_request
 from dinero_bookkeeping.metric_names import Metric
 from dinero_bookkeeping.observability import count, logger, metrics, tracer
 from dinero_bookkeeping.services.connect_dinero import CallbackOutcome, ConnectDineroService
 
 app = create_app()
 
+CALLBACK_PATH = "/oauth/callback"
 ConnectService = Annotated[ConnectDineroService, Depends(wiring.connect_service)]
 _CALLBACK_RESPONSES: dict[int, OpenAPIResponse] = {
     HTTPStatus.FOUND: {
@@ -79,7 +84,7 @@ def complete(
 
 
 @app.get(
-    "/oauth/callback",
+    CALLBACK_PATH,
     summary="Visma Connect's answer (query)",
     tags=["Connection"],
     responses=_CALLBACK_RESPONSES,
@@ -94,7 +99,7 @@ def callback_query(
 
 
 @app.post(
-    "/oauth/callback",
+    CALLBACK_PATH,
     summary="Visma Connect's answer (response_mode=form_post)",
     tags=["Connection"],
     responses=_CALLBACK_RESPONSES,
@@ -113,6 +118,20 @@ CALLBACK_METRICS = {
     "denied": Metric.DINERO_CALLBACK_DENIED,
     "error": Metric.DINERO_CALLBACK_ERROR,
 }
+
+
+def _unreadable_request(error: RequestValidationError | RequestUnsupportedContentType) -> Response[Any]:
+    """The callback is a browser's landing page, so even a body that cannot be read sends it back to the app, as a
+    callback without any answer (no state, so nothing is consumed); the other routes answer 422 like every route."""
+    if app.current_event.path != CALLBACK_PATH:
+        return invalid_request(error)
+    service = app.dependency_overrides.get(wiring.connect_service, wiring.connect_service)()
+    return _back_to_app(service.complete_callback(state=None, code=None, error=None))
+
+
+app.exception_handler_manager.update_exception_handlers(
+    {RequestValidationError: _unreadable_request, RequestUnsupportedContentType: _unreadable_request}
+)
 
 
 def _back_to_app(outcome: CallbackOutcome) -> Response[None]:
