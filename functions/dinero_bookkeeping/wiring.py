@@ -136,6 +136,7 @@ def templates_service() -> ManageTemplatesService:
         connections=adapters.connections,
         dinero=adapters.dinero,
         clock=adapters.clock,
+        rate_limiter=DynamoRateLimiter(adapters.table, api_settings().DINERO_RATE_LIMIT_PER_MINUTE),
     )
 
 

@@ -20,6 +20,7 @@ from support.fakes import (
     InMemoryOAuthStates,
     InMemoryOrderHistory,
     InMemoryOrderQueue,
+    InMemoryRateLimiter,
 )
 
 MERCHANT = "merchant-1"
@@ -73,7 +74,10 @@ class MerchantWorld:
             app_url=APP_URL,
         )
         self.manage = ManageIntegrationsService(self.integrations, self.connections, self.clock)
-        self.templates = ManageTemplatesService(self.integrations, self.connections, self.dinero, self.clock)
+        self.limiter = InMemoryRateLimiter(limit=95)
+        self.templates = ManageTemplatesService(
+            self.integrations, self.connections, self.dinero, self.clock, self.limiter, sleep=self.clock.advance
+        )
         self.links = ManageLinksService(self.integrations, self.clock)
         self.history = OrderHistoryService(self.integrations, self.records, self.queue, self.clock)
 

@@ -1,13 +1,33 @@
-"""The order queue: delaying a message's next delivery, and putting an event (back) on it."""
+"""The order queue: delaying a message's next delivery, and putting an event (back) on it.
 
+A message waiting for its place in Dinero's budget carries the place as a message attribute (PLACE_ATTRIBUTE,
+"<epoch milliseconds>/<1 if an attempt may have reached Dinero, else 0>").
+"""
+
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from dinero_bookkeeping.domain.rate_window import Place
 from dinero_bookkeeping.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+
+PLACE_ATTRIBUTE = "budget_place"
+
+
+def encode_place(place: Place) -> str:
+    return f"{round(place.at.timestamp() * 1000)}/{int(place.reached_dinero)}"
+
+
+def decode_place(value: str | None) -> Place | None:
+    """The place a message carries (its PLACE_ATTRIBUTE); None without one, or with a malformed one."""
+    at, _, reached = (value or "").partition("/")
+    if not at.isdigit() or reached not in ("0", "1"):
+        return None
+    return Place(datetime.fromtimestamp(int(at) / 1000, UTC), reached_dinero=reached == "1")
 
 
 class SqsOrderQueue:
@@ -26,3 +46,12 @@ class SqsOrderQueue:
 
     def send(self, body: str) -> None:
         self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=body)
+
+    def send_waiting(self, body: str, place: Place, delay_s: int) -> None:
+        """A copy of an order's message that waits for its place (raises if SQS refuses it)."""
+        self._sqs.send_message(
+            QueueUrl=self._queue_url,
+            MessageBody=body,
+            DelaySeconds=delay_s,
+            MessageAttributes={PLACE_ATTRIBUTE: {"DataType": "String", "StringValue": encode_place(place)}},
+        )

@@ -6,9 +6,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
+from dinero_bookkeeping.adapters.sqs_queue import PLACE_ATTRIBUTE, decode_place
 from dinero_bookkeeping.domain.errors import RetryableError
-from dinero_bookkeeping.domain.retry_policy import retry_delay_seconds
+from dinero_bookkeeping.domain.rate_window import Place, WaitForBudget
+from dinero_bookkeeping.domain.retry_policy import Requeue, how_to_wait, retry_delay_seconds
 from dinero_bookkeeping.observability import logger, metrics, tracer
 from dinero_bookkeeping.settings import worker_settings
 from dinero_bookkeeping.wiring import worker_adapters, worker_service
@@ -16,11 +19,19 @@ from dinero_bookkeeping.wiring import worker_adapters, worker_service
 
 def record_handler(record: SQSRecord) -> None:
     logger.append_keys(message_id=record.message_id)
+    attribute = record.message_attributes[PLACE_ATTRIBUTE]
+    place = decode_place(attribute.string_value if attribute else None)
+    receive_count = int(record.attributes.approximate_receive_count)
     try:
-        outcome = worker_service().handle_message(record.body, record.message_id)
+        if place is not None and not place.is_due(worker_adapters().clock.now()):
+            raise WaitForBudget(place, worker_adapters().clock.now())  # early: nothing to look at before its place
+        outcome = worker_service().handle_message(record.body, record.message_id, place)
+    except WaitForBudget as waiting:
+        _wait(record, waiting.place, receive_count, carries_place=place is not None)
+        metrics.add_metric(name="OrdersWaiting", unit="Count", value=1)
+        return
     except RetryableError as error:
         # Raising marks the record failed; the delay decides when SQS offers it again (Retry-After, back-off).
-        receive_count = int(record.attributes.approximate_receive_count)
         delay = retry_delay_seconds(error, receive_count, worker_settings().RETRY_BASE_DELAY_SECONDS)
         worker_adapters().queue.delay(record.receipt_handle, delay)
         metrics.add_metric(name="OrdersRetried", unit="Count", value=1)
@@ -29,12 +40,30 @@ def record_handler(record: SQSRecord) -> None:
     metrics.add_metric(name=f"Orders{outcome.value.capitalize()}", unit="Count", value=1)
 
 
+def _wait(record: SQSRecord, place: Place, receive_count: int, *, carries_place: bool) -> None:
+    """Waiting for the organization's budget is no failure: a fresh copy carries the order's place (and this message
+    is done) or this message is hidden until then (see how_to_wait: waiting never dead-letters an order)."""
+    queue = worker_adapters().queue
+    action = how_to_wait(place, worker_adapters().clock.now(), receive_count=receive_count, carries_place=carries_place)
+    if isinstance(action, Requeue):
+        try:
+            queue.send_waiting(record.body, action.place, action.delay_s)
+        except (ClientError, BotoCoreError) as error:
+            queue.delay(record.receipt_handle, action.delay_s)
+            raise RetryableError("Could not requeue the waiting order; it comes back at its place") from error
+        logger.info("order waits for its place in Dinero's budget", delay_s=action.delay_s, requeued=True)
+        return
+    queue.delay(record.receipt_handle, action.delay_s)
+    logger.info("order waits for its place in Dinero's budget", delay_s=action.delay_s, requeued=False)
+    raise RetryableError("Waiting for its place in Dinero's budget")
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     # One per invocation: it holds the batch's state, and the local runtime runs invocations in parallel threads.
-    # A batch whose every order waits (for its turn in Dinero's budget, say) is reported like any partial failure,
+    # A batch whose every order is hidden for its place in Dinero's budget is reported like any partial failure,
     # not raised: it is no failure of the function.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

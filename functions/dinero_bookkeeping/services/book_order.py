@@ -7,7 +7,7 @@ invoice or contact because one with the derived Guid exists, a slow earlier atte
 is used.)
 
 Before its first Dinero call an order reserves every call it may make in its organization's shared budget (Dinero
-allows 100 a minute per organization); without room it makes no call and comes back at its turn.
+allows 100 a minute per organization); without room it makes no call and waits for its place in line (WaitForBudget).
 """
 
 import json
@@ -15,7 +15,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -25,7 +24,7 @@ from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegr
 from dinero_bookkeeping.domain.invoice import ContactDetails, InvoiceDraft, build_invoice, contact_body, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
-from dinero_bookkeeping.domain.rate_window import CallBudget
+from dinero_bookkeeping.domain.rate_window import CallBudget, Place
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import (
     Clock,
@@ -64,8 +63,9 @@ class BookOrderService:
     # Dinero's budget shared by all workers; None only for a lone worker (tests of the other rules).
     rate_limiter: RateLimiter | None = None
 
-    def handle_message(self, body: str, message_id: str) -> Outcome:
-        """Entry point for a queue message. Raises RetryableError when the message should come back later."""
+    def handle_message(self, body: str, message_id: str, place: Place | None = None) -> Outcome:
+        """Entry point for a queue message. Raises RetryableError when the message should come back later
+        (WaitForBudget when it waits for its place in Dinero's budget). `place`: the place the message carries."""
         try:
             event = OrderHandledEvent.model_validate_json(body)
         except ValidationError as error:
@@ -73,9 +73,9 @@ class BookOrderService:
             self.records.reject_event(message_id, body, reason, self.clock.now())
             logger.warning("order event rejected", message_id=message_id, reason=reason)
             return Outcome.REJECTED
-        return self.handle(event, message_id)
+        return self.handle(event, message_id, place)
 
-    def handle(self, event: OrderHandledEvent, message_id: str) -> Outcome:
+    def handle(self, event: OrderHandledEvent, message_id: str, place: Place | None = None) -> Outcome:
         link = self.integrations.get_link(event.order_integration_id)
         integration = self.integrations.get_integration(link.integration_id) if link else None
         if integration is None:
@@ -96,7 +96,7 @@ class BookOrderService:
             return Outcome.DUPLICATE
         record = claim.record
         try:
-            return self._invoice(integration, event, record, resumed=claim.resumed)
+            return self._invoice(integration, event, record, resumed=claim.resumed, place=place)
         except PermanentError as error:
             self.records.finish(record, OrderStatus.FAILED, reason=error.reason)
             logger.warning("order failed permanently", reason=error.reason)
@@ -113,7 +113,13 @@ class BookOrderService:
             raise
 
     def _invoice(
-        self, integration: AccountingIntegration, event: OrderHandledEvent, record: OrderRecord, *, resumed: bool
+        self,
+        integration: AccountingIntegration,
+        event: OrderHandledEvent,
+        record: OrderRecord,
+        *,
+        resumed: bool,
+        place: Place | None,
     ) -> Outcome:
         skip = self._skip_reason(integration, event)
         if skip:
@@ -121,20 +127,20 @@ class BookOrderService:
             return Outcome.SKIPPED
         self._require_connected(integration)
         draft = build_invoice(event, self.integrations.get_templates(integration.integration_id), record.invoice_guid)
-        api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
         known_contact = self.contacts.get_contact(integration.integration_id, draft.contact.lookup_key)
         if self.rate_limiter is None:
+            api = self.dinero.for_organization(integration.connection_id, integration.organization_id, _unmetered)
             return self._book(api, integration, draft, record, known_contact, look_up_first=resumed)
         calls = _calls_needed(contact_known=known_contact is not None, book=integration.book_automatically)
         reservation = self.rate_limiter.reserve(
-            integration.organization_id, str(record.invoice_guid), calls, self.clock.now(), resumed=resumed
+            integration.organization_id, calls, self.clock.now(), resumed=resumed, place=place
         )
         budget = CallBudget(reservation)
-        budgeted = _BudgetedApi(api, budget, self.clock)
+        api = self.dinero.for_organization(
+            integration.connection_id, integration.organization_id, lambda: budget.spend(self.clock.now())
+        )
         try:
-            return self._book(
-                budgeted, integration, draft, record, known_contact, look_up_first=reservation.look_up_first
-            )
+            return self._book(api, integration, draft, record, known_contact, look_up_first=reservation.look_up_first)
         finally:
             self.rate_limiter.settle(reservation, budget.used, budget.last_call_at)
 
@@ -222,12 +228,16 @@ class BookOrderService:
 def _create_contact(
     api: DineroOrganizationApi, integration: AccountingIntegration, contact: ContactDetails
 ) -> uuid.UUID:
-    # A deterministic guid: a retry after a lost answer creates no second contact.
+    # A deterministic guid: a retry after a lost answer, or another worker booking the same new customer at the same
+    # moment, creates no second contact.
+    guid = _contact_guid_for(integration, contact)
     try:
-        return api.create_contact(contact_body(contact, _contact_guid_for(integration, contact)))
-    except DineroValidationError:
-        # Dinero refuses a second contact with the guid: another worker may have created this customer a moment ago.
-        # (The extra lookup may use up the order's reserved calls; it then finishes on its next delivery.)
+        return api.create_contact(contact_body(contact, guid))
+    except DineroValidationError as error:
+        if error.fields == {"ContactGuid"}:
+            return guid  # Dinero has a contact with this guid already: the customer, created a moment ago
+        # Refused without saying why: look for the customer (a call beyond the reservation, if it comes to that,
+        # makes the order finish on its next delivery).
         created = api.find_contact(email=contact.email, name=contact.name)
         if created is None:
             raise
@@ -256,33 +266,8 @@ def _calls_needed(*, contact_known: bool, book: bool) -> int:
     return 2 + (0 if contact_known else 2) + (1 if book else 0)
 
 
-class _BudgetedApi:
-    """The organization's Dinero API, every call counted against the order's reservation."""
-
-    def __init__(self, api: DineroOrganizationApi, budget: CallBudget, clock: Clock) -> None:
-        self._api = api
-        self._budget = budget
-        self._clock = clock
-
-    def find_contact(self, *, email: str | None, name: str) -> uuid.UUID | None:
-        self._budget.spend(self._clock.now())
-        return self._api.find_contact(email=email, name=name)
-
-    def create_contact(self, body: dict[str, Any]) -> uuid.UUID:
-        self._budget.spend(self._clock.now())
-        return self._api.create_contact(body)
-
-    def create_invoice(self, body: dict[str, Any]) -> None:
-        self._budget.spend(self._clock.now())
-        self._api.create_invoice(body)
-
-    def get_invoice(self, guid: uuid.UUID) -> DineroInvoice | None:
-        self._budget.spend(self._clock.now())
-        return self._api.get_invoice(guid)
-
-    def book_invoice(self, guid: uuid.UUID, timestamp: str) -> DineroInvoice:
-        self._budget.spend(self._clock.now())
-        return self._api.book_invoice(guid, timestamp)
+def _unmetered() -> None:
+    """A lone worker without a shared budget (tests of the other rules)."""
 
 
 def _contact_guid_for(integration: AccountingIntegration, contact: ContactDetails) -> uuid.UUID:
