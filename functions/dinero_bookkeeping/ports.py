@@ -29,6 +29,14 @@ class IntegrationRepository(Protocol):
     def get_templates(self, integration_id: str) -> TemplateSet: ...
 
 
+class ConfigurationCache(Protocol):
+    """What a warm worker keeps of an integration's configuration (see adapters/config_cache.py)."""
+
+    def forget(self, integration: AccountingIntegration) -> None:
+        """Read the integration, its templates and its connection anew next time."""
+        ...
+
+
 class ContactCache(Protocol):
     """Remembers Dinero contacts by customer, so a returning customer costs no lookup call."""
 
@@ -44,6 +52,7 @@ class Claim:
     record: OrderRecord
     acquired: bool  # True: this worker owns the record until record.lease_until
     resumed: bool  # True: an earlier attempt may have reached Dinero, so look before creating
+    retried: bool = False  # True: the merchant asked for this attempt (queued for retry), likely after a fix
 
 
 class OrderRecordRepository(Protocol):

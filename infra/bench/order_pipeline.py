@@ -6,6 +6,8 @@
 - The worker's own time per order with the sandbox answering instantly: CPU time of the thread that runs the
   handler (moto and the sandbox serve from other threads, so their work is not counted), and wall time per order
   (one receive from the queue, the handler, the delete: what a Lambda invocation of one message costs).
+- DynamoDB requests per order of a returning customer, counted on the worker's own DynamoDB client (a warm
+  container: what rarely changes comes from its cache, see CONFIG_CACHE_SECONDS).
 - Cold start: the import time of the order handler module in a fresh interpreter (best of several), with
   tracing on as deployed (X-Ray's SDK is a large part of it).
 """
@@ -54,7 +56,21 @@ def _template(path: str) -> str:
     return "/".join("{id}" if part[:1].isdigit() or len(part) == 36 else part for part in path.split("/"))
 
 
-def run_one(system: LocalSystem, event: dict[str, Any]) -> tuple[float, float, Counter[str]]:
+class DynamoRequests:
+    """Counts the requests the worker's DynamoDB client sends, by operation."""
+
+    def __init__(self) -> None:
+        self.by_operation: Counter[str] = Counter()
+        client = worker_adapters().table.meta.client
+        client.meta.events.register("before-call.dynamodb", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.by_operation[model.name] += 1
+
+
+def run_one(
+    system: LocalSystem, event: dict[str, Any], requests: DynamoRequests
+) -> tuple[float, float, Counter[str], Counter[str]]:
     assert system.sandbox is not None
     # Worker time is the subject, not waiting for Dinero's budget: start each order with an empty budget (the
     # limiter still does its reads and writes).
@@ -62,11 +78,12 @@ def run_one(system: LocalSystem, event: dict[str, Any]) -> tuple[float, float, C
     since = len(system.sandbox.state.request_log)
     system.send_order(event)
     (poller,) = system.pollers
+    requests.by_operation.clear()
     cpu, wall = time.thread_time(), time.perf_counter()
     result = poller.poll_once()
     cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
     assert result.succeeded == 1, result
-    return cpu, wall, dinero_calls(system, since)
+    return cpu, wall, dinero_calls(system, since), Counter(requests.by_operation)
 
 
 def import_time_ms(runs: int = 7) -> float:
@@ -88,16 +105,23 @@ def main() -> None:
         # Worker time is the subject here, not Dinero's rate limit (that is infra.bench.throughput's).
         system.sandbox.state.rate_limit_per_minute = 1_000_000
         seed_configured_merchant(system.sandbox, merchant_id="bench-merchant", webshop_id="webshop-1")
-        _, _, new_customer = run_one(system, order(0, "first@example.dk"))
-        _, _, returning = run_one(system, order(1, "first@example.dk"))
-        cpu_ms, wall_ms = [], []
+        requests = DynamoRequests()
+        _, _, new_customer, new_requests = run_one(system, order(0, "first@example.dk"), requests)
+        _, _, returning, _ = run_one(system, order(1, "first@example.dk"), requests)
+        cpu_ms, wall_ms, dynamo = [], [], Counter[str]()
         for number in range(2, args.orders + 2):
-            cpu, wall, _ = run_one(system, order(number, "first@example.dk"))
+            cpu, wall, _, used = run_one(system, order(number, "first@example.dk"), requests)
             cpu_ms.append(cpu * 1000)
             wall_ms.append(wall * 1000)
+            dynamo += used
     print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
     print(f"Dinero calls per booked invoice, new customer:       {sum(new_customer.values())}  {dict(new_customer)}")
     print(f"Dinero calls per booked invoice, returning customer: {sum(returning.values())}  {dict(returning)}")
+    print(
+        f"DynamoDB requests per order, new customer (cold caches): {new_requests.total()}  {dict(new_requests)}\n"
+        f"DynamoDB requests per order, returning customer (warm):  {dynamo.total() / len(cpu_ms):.2f}  "
+        f"{ {name: round(count / len(cpu_ms), 2) for name, count in sorted(dynamo.items())} }"
+    )
     print(
         f"worker CPU per order (handler thread), {len(cpu_ms)} orders: "
         f"median {statistics.median(cpu_ms):.1f} ms, p95 {_p95(cpu_ms):.1f} ms"

@@ -91,7 +91,8 @@ class InMemoryOrderRecords:
                 }
             )
             self.records[record.invoice_guid] = taken
-            return Claim(record=taken, acquired=True, resumed=True)
+            retried = existing.status is OrderStatus.QUEUED
+            return Claim(record=taken, acquired=True, resumed=True, retried=retried)
         return Claim(record=existing, acquired=False, resumed=False)
 
     def finish(self, record: OrderRecord, status: OrderStatus, **changes: Any) -> OrderRecord:

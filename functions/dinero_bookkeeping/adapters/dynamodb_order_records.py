@@ -81,7 +81,7 @@ class DynamoOrderRecords:
             if error_code(error) != CONDITION_FAILED:
                 raise
             return Claim(record=OrderRecord.model_validate(self._load(existing)), acquired=False, resumed=False)
-        return Claim(record=taken, acquired=True, resumed=True)
+        return Claim(record=taken, acquired=True, resumed=True, retried=existing.status is OrderStatus.QUEUED)
 
     def finish(self, record: OrderRecord, status: OrderStatus, **changes: Any) -> OrderRecord:
         updates = {"status": status, "lease_until": None, "updated_at": self._clock.now(), **changes}

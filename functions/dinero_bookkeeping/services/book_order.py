@@ -28,6 +28,7 @@ from dinero_bookkeeping.domain.rate_window import CallBudget, Place
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import (
     Clock,
+    ConfigurationCache,
     ConnectionRepository,
     ContactCache,
     DineroGateway,
@@ -62,6 +63,8 @@ class BookOrderService:
     lease: timedelta = timedelta(seconds=90)
     # Dinero's budget shared by all workers; None only for a lone worker (tests of the other rules).
     rate_limiter: RateLimiter | None = None
+    # What a warm worker keeps of the configuration, when it keeps any.
+    configuration_cache: ConfigurationCache | None = None
 
     def handle_message(self, body: str, message_id: str, place: Place | None = None) -> Outcome:
         """Entry point for a queue message. Raises RetryableError when the message should come back later
@@ -95,6 +98,10 @@ class BookOrderService:
             logger.info("duplicate delivery ignored", status=claim.record.status.value)
             return Outcome.DUPLICATE
         record = claim.record
+        if claim.retried and self.configuration_cache is not None:
+            # The merchant asked for this attempt, likely after fixing its cause: what was kept may predate the fix.
+            self.configuration_cache.forget(integration)
+            integration = self.integrations.get_integration(integration.integration_id) or integration
         try:
             return self._invoice(integration, event, record, resumed=claim.resumed, place=place)
         except PermanentError as error:
