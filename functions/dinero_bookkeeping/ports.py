@@ -1,6 +1,6 @@
 """The ports the use cases talk to. Adapters implement them; tests use in-memory fakes."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -13,7 +13,7 @@ from dinero_bookkeeping.domain.integration import AccountingIntegration, Connect
 from dinero_bookkeeping.domain.oauth_state import OAuthState
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
-from dinero_bookkeeping.domain.rate_window import Reservation
+from dinero_bookkeeping.domain.rate_window import Place, Reservation
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
 from dinero_bookkeeping.domain.tokens import StoredTokens, TokenSet
 
@@ -32,6 +32,14 @@ class IntegrationRepository(Protocol):
     def get_templates(self, integration_id: str) -> TemplateSet: ...
 
 
+class ConfigurationCache(Protocol):
+    """What a warm worker keeps of an integration's configuration (see adapters/config_cache.py)."""
+
+    def forget(self, integration: AccountingIntegration) -> None:
+        """Read the integration, its templates and its connection anew next time."""
+        ...
+
+
 class ContactCache(Protocol):
     """Remembers Dinero contacts by customer, so a returning customer costs no lookup call."""
 
@@ -47,6 +55,7 @@ class Claim:
     record: OrderRecord
     acquired: bool  # True: this worker owns the record until record.lease_until
     resumed: bool  # True: an earlier attempt may have reached Dinero, so look before creating
+    retried: bool = False  # True: the merchant asked for this attempt (queued for retry), likely after a fix
 
 
 class OrderRecordRepository(Protocol):
@@ -82,8 +91,15 @@ class DineroOrganizationApi(Protocol):
     def book_invoice(self, guid: UUID, timestamp: str) -> DineroInvoice: ...
 
 
+# Called before every request to an organization's Dinero API (a repeat after a 401 included); raises to stop it.
+# This is how each request counts against the organization's budget (see domain/rate_window.py).
+RequestMeter = Callable[[], None]
+
+
 class DineroGateway(Protocol):
-    def for_organization(self, connection_id: str, organization_id: int) -> DineroOrganizationApi: ...
+    def for_organization(
+        self, connection_id: str, organization_id: int, meter: RequestMeter
+    ) -> DineroOrganizationApi: ...
 
 
 class ConnectionRepository(Protocol):
@@ -93,12 +109,19 @@ class ConnectionRepository(Protocol):
 class RateLimiter(Protocol):
     """Dinero's request budget per organization, shared by every worker (see domain/rate_window.py)."""
 
-    def reserve(self, organization_id: int, order: str, calls: int, now: datetime, *, resumed: bool) -> Reservation:
-        """Budget for the order's Dinero calls from now on, or RetryableError with retry_after_seconds (its turn).
+    def reserve(
+        self, organization_id: int, calls: int, now: datetime, *, resumed: bool, place: Place | None = None
+    ) -> Reservation:
+        """Budget for the order's Dinero calls from now on, or WaitForBudget with the order's place in line.
 
         `calls`: what the order needs when nothing was created yet. The reservation adds the lookup a resumed order
-        needs, unless the order has never called Dinero (then `look_up_first` is False).
+        needs, unless the order has never called Dinero (then `look_up_first` is False). `place`: the place its
+        message carries from an earlier wait (None: it joins the end of the line if there is one).
         """
+        ...
+
+    def reserve_now(self, organization_id: int, calls: int, now: datetime) -> Reservation:
+        """Budget for a merchant's request (the configuration API), ahead of the line; WaitForBudget says when."""
         ...
 
     def settle(self, reservation: Reservation, calls_made: int, last_call_at: datetime | None) -> None:
@@ -237,4 +260,4 @@ class DineroChoicesApi(Protocol):
 
 
 class DineroChoicesGateway(Protocol):
-    def for_organization(self, connection_id: str, organization_id: int) -> DineroChoicesApi: ...
+    def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> DineroChoicesApi: ...

@@ -296,7 +296,7 @@ def read_sqs_event_sources(template: Mapping[str, Any]) -> tuple[SqsEventSource,
                     for kind in event.get("FunctionResponseTypes", [])
                 ),
                 maximum_concurrency=(
-                    _literal_int(scaling["MaximumConcurrency"], f"{where}.ScalingConfig")
+                    _literal_int(_default_of(template, scaling["MaximumConcurrency"]), f"{where}.ScalingConfig")
                     if "MaximumConcurrency" in scaling
                     else None
                 ),
@@ -526,6 +526,13 @@ def _default_authorizer(template: Mapping[str, Any], api_id: Any, where: str) ->
         auth = apis[api].get("Properties", {}).get("Auth", {})
     default = auth.get("DefaultAuthorizer")
     return str(default) if default is not None else None
+
+
+def _default_of(template: Mapping[str, Any], value: Any) -> Any:
+    """A `!Ref` to a parameter stands for the parameter's default; anything else for itself."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return template.get("Parameters", {}).get(value["Ref"], {}).get("Default", value)
+    return value
 
 
 def _literal_int(value: Any, where: str) -> int:

@@ -160,9 +160,10 @@ def test_environment_when_overrides_supplied_resolves_globals_to_local_resources
         "TOKEN_KEY_ID": resources.token_key_id,
         "DINERO_API_URL": "http://127.0.0.1:9000",
         "VISMA_CONNECT_URL": "https://connect.visma.com",
-        "DINERO_RATE_LIMIT_PER_MINUTE": "80",
+        "DINERO_RATE_LIMIT_PER_MINUTE": "95",
         "RECORD_RETENTION_DAYS": "90",
         "ORDER_MAX_RECEIVES": "5",
+        "CONFIG_CACHE_SECONDS": "30",
         "POWERTOOLS_SERVICE_NAME": "dinero-bookkeeping",
         "POWERTOOLS_METRICS_NAMESPACE": "DineroBookkeeping",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -201,7 +202,7 @@ def test_read_sqs_event_sources_when_template_read_returns_order_worker_settings
     assert source.function.handler == "dinero_bookkeeping.handlers.order_handler.lambda_handler"
     assert (source.function.timeout_seconds, source.function.memory_size_mb) == (30, 512)
     assert source.queue_logical_id == "OrderQueue"
-    assert (source.batch_size, source.maximum_batching_window_seconds, source.maximum_concurrency) == (10, 2, 5)
+    assert (source.batch_size, source.maximum_batching_window_seconds, source.maximum_concurrency) == (10, 2, 50)
     assert source.reports_batch_item_failures is True
 
 

@@ -11,6 +11,7 @@ from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 from dinero_bookkeeping.domain.order_record import OrderRecord
+from dinero_bookkeeping.settings import DineroSettings
 from infra.local.aws_resources import referenced_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +75,7 @@ def test_order_event_source_when_expanded_polls_order_queue_with_partial_batch_f
     assert properties["BatchSize"] == 10
     assert properties["MaximumBatchingWindowInSeconds"] == 2
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert properties["ScalingConfig"] == {"MaximumConcurrency": 5}
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "OrderConcurrency"}}
 
 
 def test_order_queue_visibility_timeout_when_compared_to_function_timeout_is_at_least_six_times(
@@ -341,6 +342,7 @@ def test_function_environment_when_expanded_names_every_setting_the_code_reads(r
         "DINERO_RATE_LIMIT_PER_MINUTE",
         "RECORD_RETENTION_DAYS",
         "ORDER_MAX_RECEIVES",
+        "CONFIG_CACHE_SECONDS",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -383,3 +385,13 @@ def test_lambda_requirements_when_compared_to_pyproject_are_the_same_pins() -> N
 
     # Then: they are the same, so tests run against what is deployed
     assert sorted(requirements) == sorted(dependencies)
+
+
+def test_defaults_when_read_match_the_functions_own_and_size_the_order_worker_for_many_organizations() -> None:
+    # Given
+    parameters = yaml_parse((REPO_ROOT / "template.yaml").read_text(encoding="utf-8"))["Parameters"]
+    settings = DineroSettings.model_fields
+    # When / Then: Dinero's budget ceiling as the functions default it; concurrency for ~50 busy organizations
+    assert parameters["DineroRateLimitPerMinute"]["Default"] == settings["DINERO_RATE_LIMIT_PER_MINUTE"].default == 95
+    assert parameters["ConfigCacheSeconds"]["Default"] == settings["CONFIG_CACHE_SECONDS"].default
+    assert parameters["OrderConcurrency"]["Default"] == 50

@@ -24,10 +24,10 @@ from dinero_bookkeeping.domain.integration import (
 from dinero_bookkeeping.domain.oauth_state import OAuthState, s256_code_challenge
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
-from dinero_bookkeeping.domain.rate_window import RateWindow, Reservation, reservation_for
+from dinero_bookkeeping.domain.rate_window import Place, RateWindow, Reservation, reservation_for
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
 from dinero_bookkeeping.domain.tokens import StoredTokens, TokenSet
-from dinero_bookkeeping.ports import Claim, RecordPage
+from dinero_bookkeeping.ports import Claim, RecordPage, RequestMeter
 
 
 class FixedClock:
@@ -97,7 +97,8 @@ class InMemoryOrderRecords:
                 }
             )
             self.records[record.invoice_guid] = taken
-            return Claim(record=taken, acquired=True, resumed=True)
+            retried = existing.status is OrderStatus.QUEUED
+            return Claim(record=taken, acquired=True, resumed=True, retried=retried)
         return Claim(record=existing, acquired=False, resumed=False)
 
     def finish(self, record: OrderRecord, status: OrderStatus, **changes: Any) -> OrderRecord:
@@ -135,8 +136,10 @@ class FakeDinero:
     # method name -> errors raised AFTER the call took effect (a lost answer)
     lost_answers: dict[str, list[BookkeepingError]] = field(default_factory=dict)
     next_number: int = 1
+    meter: RequestMeter = field(default=lambda: None, repr=False)
 
-    def for_organization(self, connection_id: str, organization_id: int) -> "FakeDinero":
+    def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> "FakeDinero":
+        self.meter = meter
         return self
 
     def find_contact(self, *, email: str | None, name: str) -> UUID | None:
@@ -149,6 +152,8 @@ class FakeDinero:
     def create_contact(self, body: dict[str, Any]) -> UUID:
         self._enter("create_contact")
         guid = UUID(body["ContactGuid"]) if body.get("ContactGuid") else uuid4()
+        if guid in self.contacts:
+            raise DineroValidationError("Dinero rejected /contacts: already exists", frozenset({"ContactGuid"}))
         self.contacts[guid] = body
         return guid
 
@@ -194,6 +199,7 @@ class FakeDinero:
         )
 
     def _enter(self, method: str) -> None:
+        self.meter()
         self.calls[method] += 1
         if self.failures.get(method):
             raise self.failures[method].pop(0)
@@ -212,10 +218,20 @@ class InMemoryRateLimiter:
     settled: list[tuple[Reservation, int]] = field(default_factory=list)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
-    def reserve(self, organization_id: int, order: str, calls: int, now: datetime, *, resumed: bool) -> Reservation:
+    def reserve(
+        self, organization_id: int, calls: int, now: datetime, *, resumed: bool, place: Place | None = None
+    ) -> Reservation:
         window = self.windows.get(organization_id, RateWindow(limit=self.limit))
         grant_id = f"grant-{next(self._ids)}"
-        self.windows[organization_id], outcome = window.reserve(order, calls, now, resumed=resumed, grant_id=grant_id)
+        self.windows[organization_id], outcome = window.reserve(
+            calls, now, resumed=resumed, grant_id=grant_id, place=place
+        )
+        return reservation_for(organization_id, outcome, now)
+
+    def reserve_now(self, organization_id: int, calls: int, now: datetime) -> Reservation:
+        window = self.windows.get(organization_id, RateWindow(limit=self.limit))
+        grant_id = f"grant-{next(self._ids)}"
+        self.windows[organization_id], outcome = window.reserve_now(calls, now, grant_id=grant_id)
         return reservation_for(organization_id, outcome, now)
 
     def settle(self, reservation: Reservation, calls_made: int, last_call_at: datetime | None) -> None:
@@ -404,8 +420,10 @@ class FakeDineroChoices:
     layouts: list[dict[str, Any]] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     failure: BookkeepingError | None = None
+    meter: RequestMeter = field(default=lambda: None, repr=False)
 
-    def for_organization(self, connection_id: str, organization_id: int) -> "FakeDineroChoices":
+    def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> "FakeDineroChoices":
+        self.meter = meter
         return self
 
     def list_entry_accounts(self) -> list[dict[str, Any]]:
@@ -417,6 +435,7 @@ class FakeDineroChoices:
         return copy.deepcopy(self.layouts)
 
     def _enter(self, method: str) -> None:
+        self.meter()
         self.calls[method] += 1
         if self.failure is not None:
             raise self.failure

@@ -21,6 +21,7 @@ from support.fakes import (
     InMemoryOrderHistory,
     InMemoryOrderQueue,
     InMemoryPendingConnections,
+    InMemoryRateLimiter,
 )
 
 MERCHANT = "merchant-1"
@@ -76,7 +77,10 @@ class MerchantWorld:
             app_url=APP_URL,
         )
         self.manage = ManageIntegrationsService(self.integrations, self.connections, self.visma, self.clock)
-        self.templates = ManageTemplatesService(self.integrations, self.connections, self.dinero, self.clock)
+        self.limiter = InMemoryRateLimiter(limit=95)
+        self.templates = ManageTemplatesService(
+            self.integrations, self.connections, self.dinero, self.clock, self.limiter, sleep=self.clock.advance
+        )
         self.links = ManageLinksService(self.integrations, self.clock)
         self.history = OrderHistoryService(self.integrations, self.records, self.queue, self.clock)
 

@@ -23,6 +23,7 @@ from dinero_bookkeeping.domain.errors import (
 )
 from dinero_bookkeeping.metric_names import Metric
 from dinero_bookkeeping.observability import count
+from dinero_bookkeeping.ports import RequestMeter
 
 # Dinero's error codes (developer.dinero.dk "error and status"): 58 stale Timestamp; 90 (older docs: 48) no Pro.
 STALE_TIMESTAMP = 58
@@ -93,8 +94,10 @@ class DineroClient:
         self._http = http
         self._tokens = tokens
 
-    def for_organization(self, connection_id: str, organization_id: int) -> "DineroOrganizationClient":
-        return DineroOrganizationClient(self._http, self._tokens, connection_id, organization_id)
+    def for_organization(
+        self, connection_id: str, organization_id: int, meter: RequestMeter
+    ) -> "DineroOrganizationClient":
+        return DineroOrganizationClient(self._http, self._tokens, connection_id, organization_id, meter)
 
     def list_organizations(self, access_token: SecretStr) -> list[DineroOrganization]:
         """Right after the code exchange, with the fresh token in hand (nothing stored yet)."""
@@ -106,12 +109,19 @@ class DineroClient:
 
 
 class DineroOrganizationClient:
-    """Dinero as one organization sees it. Implements the DineroOrganizationApi port."""
+    """Dinero as one organization sees it. Implements the DineroOrganizationApi port.
 
-    def __init__(self, http: DineroHttp, tokens: TokenProvider, connection_id: str, organization_id: int) -> None:
+    Every request goes through `meter` first, the repeat after a 401 too: each counts against the organization's
+    budget, which Dinero's own limit does as well.
+    """
+
+    def __init__(
+        self, http: DineroHttp, tokens: TokenProvider, connection_id: str, organization_id: int, meter: RequestMeter
+    ) -> None:
         self._http = http
         self._tokens = tokens
         self._connection_id = connection_id
+        self._meter = meter
         self._prefix = f"/v1/{organization_id}"
         self._token: SecretStr | None = None
 
@@ -153,10 +163,12 @@ class DineroOrganizationClient:
     ) -> Any:
         if self._token is None:
             self._token = self._tokens.access_token(self._connection_id)
+        self._meter()
         try:
             return self._http.request(method, self._prefix + path, self._token, body=body, params=params)
         except _Unauthorized:
             self._token = self._tokens.access_token(self._connection_id, rejected=self._token)
+        self._meter()
         try:
             return self._http.request(method, self._prefix + path, self._token, body=body, params=params)
         except _Unauthorized as error:
@@ -189,7 +201,9 @@ def _error_for(response: requests.Response, method: str, path: str) -> Exception
     if status == 400 and code == STALE_TIMESTAMP:
         return RetryableError("The invoice changed in Dinero meanwhile (stale timestamp)")
     details = "; ".join(f"{field}: {text}" for field, text in fields.items())
-    return DineroValidationError(f"Dinero rejected {_template(path)}: {message}" + (f" ({details})" if details else ""))
+    return DineroValidationError(
+        f"Dinero rejected {_template(path)}: {message}" + (f" ({details})" if details else ""), frozenset(fields)
+    )
 
 
 def _error_body(response: requests.Response) -> tuple[int | None, str, dict[str, str]]:

@@ -13,10 +13,6 @@ class RetryableError(BookkeepingError):
         self.retry_after_seconds = retry_after_seconds
 
 
-class BudgetWaitError(RetryableError):
-    """The order waits for its organization's turn in Dinero's rate budget: no failure, and nothing was called."""
-
-
 class PermanentError(BookkeepingError):
     """Will not heal by retrying. `reason` is shown to the merchant, so it says what to fix."""
 
@@ -34,7 +30,11 @@ class TemplateIncompleteError(PermanentError):
 
 
 class DineroValidationError(PermanentError):
-    """Dinero rejected the request body (HTTP 400)."""
+    """Dinero rejected the request body (HTTP 400). `fields`: the body's fields Dinero named, if it did."""
+
+    def __init__(self, reason: str, fields: frozenset[str] = frozenset()) -> None:
+        super().__init__(reason)
+        self.fields = fields
 
 
 class OrganizationNotProError(PermanentError):

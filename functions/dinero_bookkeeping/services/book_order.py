@@ -7,7 +7,7 @@ invoice or contact because one with the derived Guid exists, a slow earlier atte
 is used.)
 
 Before its first Dinero call an order reserves every call it may make in its organization's shared budget (Dinero
-allows 100 a minute per organization); without room it makes no call and comes back at its turn.
+allows 100 a minute per organization); without room it makes no call and waits for its place in line (WaitForBudget).
 """
 
 import json
@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,10 +32,11 @@ from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegr
 from dinero_bookkeeping.domain.invoice import ContactDetails, InvoiceDraft, build_invoice, contact_body, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
-from dinero_bookkeeping.domain.rate_window import CallBudget
+from dinero_bookkeeping.domain.rate_window import CallBudget, Place, WaitForBudget
 from dinero_bookkeeping.observability import logger, tag_integration
 from dinero_bookkeeping.ports import (
     Clock,
+    ConfigurationCache,
     ConnectionRepository,
     ContactCache,
     DineroGateway,
@@ -71,11 +71,20 @@ class BookOrderService:
     lease: timedelta = timedelta(seconds=90)
     # Dinero's budget shared by all workers; None only for a lone worker (tests of the other rules).
     rate_limiter: RateLimiter | None = None
+    # What a warm worker keeps of the configuration, when it keeps any.
+    configuration_cache: ConfigurationCache | None = None
 
     def handle_message(
-        self, body: str, message_id: str, *, owning_integration_id: str | None = None, final_attempt: bool = False
+        self,
+        body: str,
+        message_id: str,
+        place: Place | None = None,
+        *,
+        owning_integration_id: str | None = None,
+        final_attempt: bool = False,
     ) -> Outcome:
-        """Entry point for a queue message. Raises RetryableError when the message should come back later.
+        """Entry point for a queue message. Raises RetryableError when the message should come back later
+        (WaitForBudget when it waits for its place in Dinero's budget). `place`: the place the message carries.
 
         `owning_integration_id`: a retry, which only that integration may book. `final_attempt`: the queue will not
         deliver the message again, so a failure now is recorded as failed (retryable by the merchant) rather than
@@ -89,12 +98,15 @@ class BookOrderService:
             details = _field_errors(error) if isinstance(error, ValidationError) else type(error).__name__
             reason = MalformedEventError(f"Not a valid order.handled event: {details}").reason
             return self._reject(message_id, body, reason)
-        return self.handle(event, message_id, owning_integration_id=owning_integration_id, final_attempt=final_attempt)
+        return self.handle(
+            event, message_id, place, owning_integration_id=owning_integration_id, final_attempt=final_attempt
+        )
 
     def handle(
         self,
         event: OrderHandledEvent,
         message_id: str,
+        place: Place | None = None,
         *,
         owning_integration_id: str | None = None,
         final_attempt: bool = False,
@@ -122,12 +134,20 @@ class BookOrderService:
             logger.info("duplicate delivery ignored", status=claim.record.status.value)
             return Outcome.DUPLICATE
         record = claim.record
+        if claim.retried and self.configuration_cache is not None:
+            # The merchant asked for this attempt, likely after fixing its cause: what was kept may predate the fix.
+            self.configuration_cache.forget(integration)
+            integration = self.integrations.get_integration(integration.integration_id) or integration
         try:
-            return self._invoice(integration, event, record, resumed=claim.resumed)
+            return self._invoice(integration, event, record, resumed=claim.resumed, place=place)
         except PermanentError as error:
             self.records.finish(record, OrderStatus.FAILED, reason=error.reason)
             logger.warning("order failed permanently", reason=error.reason)
             return Outcome.FAILED
+        except WaitForBudget as error:
+            # Waiting for its place is no failure, not even on the queue's last delivery: the message is requeued.
+            self.records.release(record, f"Will retry: {error}", self.clock.now())
+            raise
         except RetryableError as error:
             if final_attempt:
                 return self._give_up(record, f"Gave up after repeated attempts ({error}): retry the order later")
@@ -167,7 +187,13 @@ class BookOrderService:
         return Outcome.FAILED
 
     def _invoice(
-        self, integration: AccountingIntegration, event: OrderHandledEvent, record: OrderRecord, *, resumed: bool
+        self,
+        integration: AccountingIntegration,
+        event: OrderHandledEvent,
+        record: OrderRecord,
+        *,
+        resumed: bool,
+        place: Place | None,
     ) -> Outcome:
         with _event_defects(event):
             skip = self._skip_reason(integration, event)
@@ -178,20 +204,20 @@ class BookOrderService:
         templates = self.integrations.get_templates(integration.integration_id)
         with _event_defects(event):
             draft = build_invoice(event, templates, record.invoice_guid)
-        api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
         known_contact = self.contacts.get_contact(integration.integration_id, draft.contact.lookup_key)
         if self.rate_limiter is None:
+            api = self.dinero.for_organization(integration.connection_id, integration.organization_id, _unmetered)
             return self._book(api, integration, draft, record, known_contact, look_up_first=resumed)
         calls = _calls_needed(contact_known=known_contact is not None, book=integration.book_automatically)
         reservation = self.rate_limiter.reserve(
-            integration.organization_id, str(record.invoice_guid), calls, self.clock.now(), resumed=resumed
+            integration.organization_id, calls, self.clock.now(), resumed=resumed, place=place
         )
         budget = CallBudget(reservation)
-        budgeted = _BudgetedApi(api, budget, self.clock)
+        api = self.dinero.for_organization(
+            integration.connection_id, integration.organization_id, lambda: budget.spend(self.clock.now())
+        )
         try:
-            return self._book(
-                budgeted, integration, draft, record, known_contact, look_up_first=reservation.look_up_first
-            )
+            return self._book(api, integration, draft, record, known_contact, look_up_first=reservation.look_up_first)
         finally:
             self.rate_limiter.settle(reservation, budget.used, budget.last_call_at)
 
@@ -291,12 +317,16 @@ def _event_defects(event: OrderHandledEvent) -> Iterator[None]:
 def _create_contact(
     api: DineroOrganizationApi, integration: AccountingIntegration, contact: ContactDetails
 ) -> uuid.UUID:
-    # A deterministic guid: a retry after a lost answer creates no second contact.
+    # A deterministic guid: a retry after a lost answer, or another worker booking the same new customer at the same
+    # moment, creates no second contact.
+    guid = _contact_guid_for(integration, contact)
     try:
-        return api.create_contact(contact_body(contact, _contact_guid_for(integration, contact)))
-    except DineroValidationError:
-        # Dinero refuses a second contact with the guid: another worker may have created this customer a moment ago.
-        # (The extra lookup may use up the order's reserved calls; it then finishes on its next delivery.)
+        return api.create_contact(contact_body(contact, guid))
+    except DineroValidationError as error:
+        if error.fields == {"ContactGuid"}:
+            return guid  # Dinero has a contact with this guid already: the customer, created a moment ago
+        # Refused without saying why: look for the customer (a call beyond the reservation, if it comes to that,
+        # makes the order finish on its next delivery).
         created = api.find_contact(email=contact.email, name=contact.name)
         if created is None:
             raise
@@ -325,33 +355,8 @@ def _calls_needed(*, contact_known: bool, book: bool) -> int:
     return 2 + (0 if contact_known else 2) + (1 if book else 0)
 
 
-class _BudgetedApi:
-    """The organization's Dinero API, every call counted against the order's reservation."""
-
-    def __init__(self, api: DineroOrganizationApi, budget: CallBudget, clock: Clock) -> None:
-        self._api = api
-        self._budget = budget
-        self._clock = clock
-
-    def find_contact(self, *, email: str | None, name: str) -> uuid.UUID | None:
-        self._budget.spend(self._clock.now())
-        return self._api.find_contact(email=email, name=name)
-
-    def create_contact(self, body: dict[str, Any]) -> uuid.UUID:
-        self._budget.spend(self._clock.now())
-        return self._api.create_contact(body)
-
-    def create_invoice(self, body: dict[str, Any]) -> None:
-        self._budget.spend(self._clock.now())
-        self._api.create_invoice(body)
-
-    def get_invoice(self, guid: uuid.UUID) -> DineroInvoice | None:
-        self._budget.spend(self._clock.now())
-        return self._api.get_invoice(guid)
-
-    def book_invoice(self, guid: uuid.UUID, timestamp: str) -> DineroInvoice:
-        self._budget.spend(self._clock.now())
-        return self._api.book_invoice(guid, timestamp)
+def _unmetered() -> None:
+    """A lone worker without a shared budget (tests of the other rules)."""
 
 
 def _contact_guid_for(integration: AccountingIntegration, contact: ContactDetails) -> uuid.UUID:

@@ -2,9 +2,12 @@
 
 A template is checked against what the organization really has in Dinero before it is stored. Those choices are
 read through the merchant's connection and kept for a minute, so filling 7 templates in a row costs Dinero (and
-its rate limit) two calls, not fourteen.
+its rate limit) two calls, not fourteen. Those calls count against the organization's shared budget like the
+orders' (the merchant is waiting, so they go ahead of any line of orders, for which the line leaves room).
 """
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -14,11 +17,17 @@ from pydantic import ValidationError
 from dinero_bookkeeping.domain.dinero_choices import AccountChoice, DineroChoices, LayoutChoice
 from dinero_bookkeeping.domain.errors import ConflictError, InvalidRequestError, NotFoundError
 from dinero_bookkeeping.domain.integration import AccountingIntegration, ConnectionStatus
+from dinero_bookkeeping.domain.rate_window import CallBudget, Reservation, WaitForBudget
 from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind
-from dinero_bookkeeping.ports import Clock, ConnectionRepository, DineroChoicesGateway, IntegrationStore
+from dinero_bookkeeping.ports import Clock, ConnectionRepository, DineroChoicesGateway, IntegrationStore, RateLimiter
 from dinero_bookkeeping.services.ownership import owned_integration
 
 CHOICES_TTL = timedelta(seconds=60)
+# The two reads of the choices. A repeat after a 401 goes beyond them: the merchant is asked to try again (503),
+# and the next try has the refreshed token.
+CHOICES_CALLS = 2
+# How long a merchant's request may wait for room in the budget before it answers 503 with Retry-After.
+MAX_BUDGET_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,9 @@ class ManageTemplatesService:
     connections: ConnectionRepository
     dinero: DineroChoicesGateway
     clock: Clock
+    rate_limiter: RateLimiter
     choices_ttl: timedelta = CHOICES_TTL
+    sleep: Callable[[float], None] = time.sleep
     _choices_cache: dict[str, tuple[datetime, DineroChoices]] = field(default_factory=dict, init=False, repr=False)
 
     def list_templates(self, merchant_id: str, integration_id: str) -> list[Template]:
@@ -98,13 +109,29 @@ class ManageTemplatesService:
         if cached is not None and now - cached[0] < self.choices_ttl:
             return cached[1]
         self._require_reachable(integration)
-        api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
-        choices = DineroChoices(
-            accounts=[AccountChoice.from_dinero(item) for item in api.list_entry_accounts()],
-            layouts=[LayoutChoice.from_dinero(item) for item in api.list_invoice_layouts()],
+        budget = CallBudget(self._reserve(integration.organization_id))
+        api = self.dinero.for_organization(
+            integration.connection_id, integration.organization_id, lambda: budget.spend(self.clock.now())
         )
+        try:
+            choices = DineroChoices(
+                accounts=[AccountChoice.from_dinero(item) for item in api.list_entry_accounts()],
+                layouts=[LayoutChoice.from_dinero(item) for item in api.list_invoice_layouts()],
+            )
+        finally:
+            self.rate_limiter.settle(budget.reservation, budget.used, budget.last_call_at)
         self._choices_cache[integration.integration_id] = (now, choices)
         return choices
+
+    def _reserve(self, organization_id: int) -> Reservation:
+        """Room for the calls now, or in a few seconds; else WaitForBudget (503 with Retry-After)."""
+        try:
+            return self.rate_limiter.reserve_now(organization_id, CHOICES_CALLS, self.clock.now())
+        except WaitForBudget as waiting:
+            if (waiting.retry_after_seconds or 0) > MAX_BUDGET_WAIT_S:
+                raise
+            self.sleep(waiting.retry_after_seconds or 0)
+        return self.rate_limiter.reserve_now(organization_id, CHOICES_CALLS, self.clock.now())
 
     def _require_reachable(self, integration: AccountingIntegration) -> None:
         """Dinero would refuse anyway; saying why up front spares a call and gives the merchant the real reason."""

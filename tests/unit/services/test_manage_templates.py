@@ -1,16 +1,19 @@
 """ManageTemplatesService against in-memory fakes: validation against Dinero's choices, warnings, the choice cache."""
 
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
 
 from dinero_bookkeeping.domain.errors import ConflictError, InvalidRequestError, NotFoundError
 from dinero_bookkeeping.domain.integration import integration_id_for
+from dinero_bookkeeping.domain.rate_window import WaitForBudget
 from dinero_bookkeeping.domain.templates import PaymentConditionType, TemplateKind
 from support.merchant_world import (
     MERCHANT,
     NON_PRO_ORG,
     OTHER_MERCHANT,
+    PRO_ORG,
     STANDARD_LAYOUT,
     WEBSHOP_LAYOUT,
     MerchantWorld,
@@ -286,3 +289,34 @@ def test_another_merchants_templates_and_choices_are_not_found() -> None:
     with pytest.raises(NotFoundError):
         world.templates.account_choices(MERCHANT, theirs)
     assert world.integrations.get_templates(theirs).templates[TemplateKind.PRODUCT_DOMESTIC].account_number is None
+
+
+def test_choices_count_against_the_organizations_shared_budget() -> None:
+    # Given
+    world = MerchantWorld()
+    integration_id = world.activated()
+    # When
+    world.templates.account_choices(MERCHANT, integration_id)
+    # Then: both reads went through the budget of the integration's organization, settled at once
+    (grant,) = world.limiter.windows[PRO_ORG.id].grants
+    assert (grant.calls, grant.settled) == (2, True)
+
+
+def test_choices_wait_a_moment_for_room_and_otherwise_ask_the_merchant_to_try_again() -> None:
+    # Given: the organization's whole budget held by orders, freeing 3 s from now, then for another minute
+    world = MerchantWorld()
+    integration_id = world.activated()
+    now = world.clock.now()
+    soon = world.limiter.reserve_now(PRO_ORG.id, 93, now - timedelta(seconds=58))
+    world.limiter.settle(soon, 93, now - timedelta(seconds=58))
+    world.limiter.reserve_now(PRO_ORG.id, 2, now)
+    # When
+    world.templates.account_choices(MERCHANT, integration_id)
+    world.clock.advance(120)
+    world.limiter.reserve_now(PRO_ORG.id, 95, world.clock.now())
+    with pytest.raises(WaitForBudget) as raised:
+        world.templates.layout_choices(MERCHANT, integration_id)
+    # Then: the first waited the 3 s; the second would wait a minute, so it answers 503 with Retry-After
+    assert world.clock.now() == now + timedelta(seconds=3 + 120)
+    assert raised.value.retry_after_seconds == pytest.approx(91)
+    assert world.dinero.calls["list_invoice_layouts"] == 1
