@@ -76,14 +76,20 @@ class World:
         )
 
     def deliver(
-        self, order_id: int, webshop: str = "webshop-1", message_id: str = "m-1", place: Place | None = None
+        self,
+        order_id: int,
+        webshop: str = "webshop-1",
+        message_id: str = "m-1",
+        place: Place | None = None,
+        *,
+        final_attempt: bool = False,
     ) -> Outcome:
         event: dict[str, Any] = order_event(
             "danish_private", merchant_id=f"merchant-{ORGANIZATIONS[webshop]}", order_integration_id=webshop
         )
         event["sales_order"]["id"] = order_id
         event["sales_order"]["order_id"] = str(order_id)
-        return self.service.handle_message(json.dumps(event), message_id, place)
+        return self.service.handle_message(json.dumps(event), message_id, place, final_attempt=final_attempt)
 
     def reserved(self) -> list[tuple[int, int]]:
         """(calls reserved, calls made) per settled reservation, in order."""
@@ -116,6 +122,18 @@ def test_order_without_budget_makes_no_call_and_is_given_its_place_in_line() -> 
     waiting = next(r for r in world.records.records.values() if r.sales_order_id == 2)
     assert waiting.status is OrderStatus.PROCESSING and waiting.lease_until == world.clock.now()
     assert (waiting.reason or "").startswith("Will retry: Waiting for Dinero's rate limit")
+
+
+def test_waiting_on_what_would_be_the_last_delivery_is_still_waiting_not_a_failure() -> None:
+    # Given: the budget is used up, and the order's message is on the queue's last delivery
+    world = World(limit=5)
+    world.deliver(1)
+    # When
+    with pytest.raises(WaitForBudget):
+        world.deliver(2, message_id="m-2", final_attempt=True)
+    # Then: the order waits for its place (the worker requeues it); nothing records it as failed
+    waiting = next(r for r in world.records.records.values() if r.sales_order_id == 2)
+    assert waiting.status is OrderStatus.PROCESSING
 
 
 def test_order_at_its_place_is_booked_without_looking_up_an_invoice_it_never_created() -> None:
