@@ -30,6 +30,9 @@ class Address(_Lenient):
     email: str | None = None
     mobile: str | None = None
     telephone: str | None = None
+    # The buyer's EU VAT number with its country prefix ("DE123456789"), on bill_to only. Shipmondo has no such field
+    # yet; other platforms or a mapping supply it. With it, a 0 % EU order is an intra-EU supply to a business.
+    vat_number: str | None = Field(default=None, min_length=4, max_length=20)
 
 
 class OrderLine(_Lenient):

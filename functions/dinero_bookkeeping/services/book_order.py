@@ -19,10 +19,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, totals_disagreements
+from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, compare_totals
+from dinero_bookkeeping.domain.dinero_invoice_body import ContactDetails, InvoiceDraft, contact_body
 from dinero_bookkeeping.domain.errors import DineroValidationError, MalformedEventError, PermanentError, RetryableError
 from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegration, ConnectionStatus
-from dinero_bookkeeping.domain.invoice import ContactDetails, InvoiceDraft, build_invoice, contact_body, skip_reason
+from dinero_bookkeeping.domain.invoice import build_invoice, needs_oss_settings, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
 from dinero_bookkeeping.domain.rate_window import CallBudget
@@ -120,7 +121,9 @@ class BookOrderService:
             self.records.finish(record, OrderStatus.SKIPPED, reason=skip)
             return Outcome.SKIPPED
         self._require_connected(integration)
-        draft = build_invoice(event, self.integrations.get_templates(integration.integration_id), record.invoice_guid)
+        templates = self.integrations.get_templates(integration.integration_id)
+        oss = self.integrations.get_oss_settings(integration.integration_id) if needs_oss_settings(event) else None
+        draft = build_invoice(event, templates, record.invoice_guid, oss)
         api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
         known_contact = self.contacts.get_contact(integration.integration_id, draft.contact.lookup_key)
         if self.rate_limiter is None:
@@ -153,17 +156,19 @@ class BookOrderService:
             contact_guid = known_contact or self._contact_guid(api, integration, draft.contact)
             invoice = _create_invoice(api, draft, contact_guid)
 
-        reasons = [
-            *draft.review_reasons,
-            *totals_disagreements(invoice, draft.expected_total_incl_vat, draft.expected_vat, draft.currency),
-        ]
+        # A VAT reason found before the call already explains Dinero's totals; the comparison is the backstop.
+        totals = compare_totals(
+            invoice, draft.expected_total_incl_vat, draft.expected_vat, draft.vat_lines, draft.currency
+        )
+        reasons = [*draft.review_reasons, *(draft.vat_reasons or totals.reasons)]
+        notes = [*draft.notes, *(totals.notes if not draft.vat_reasons else [])]
         if invoice.status is DineroInvoiceStatus.DRAFT and integration.book_automatically and not reasons:
             invoice = api.book_invoice(invoice.guid, invoice.timestamp)
         if invoice.status is DineroInvoiceStatus.BOOKED:
-            self._finish(record, OrderStatus.BOOKED, invoice, reason=None)
+            self._finish(record, OrderStatus.BOOKED, invoice, reason="; ".join(notes) or None)
             logger.info("invoice booked", invoice_number=invoice.number)
             return Outcome.BOOKED
-        reason = "; ".join(reasons) or BOOK_AUTOMATICALLY_OFF
+        reason = "; ".join([*(reasons or [BOOK_AUTOMATICALLY_OFF]), *notes])
         self._finish(record, OrderStatus.DRAFT, invoice, reason=reason)
         logger.info("invoice left as draft", reason=reason)
         return Outcome.DRAFT
@@ -185,7 +190,8 @@ class BookOrderService:
     def _contact_guid(
         self, api: DineroOrganizationApi, integration: AccountingIntegration, contact: ContactDetails
     ) -> uuid.UUID:
-        guid = api.find_contact(email=contact.email, name=contact.name) or _create_contact(api, integration, contact)
+        found = api.find_contact(email=contact.email, name=contact.name, vat_number=contact.vat_number)
+        guid = found or _create_contact(api, integration, contact)
         self.contacts.put_contact(integration.integration_id, contact.lookup_key, guid)
         return guid
 
@@ -228,7 +234,7 @@ def _create_contact(
     except DineroValidationError:
         # Dinero refuses a second contact with the guid: another worker may have created this customer a moment ago.
         # (The extra lookup may use up the order's reserved calls; it then finishes on its next delivery.)
-        created = api.find_contact(email=contact.email, name=contact.name)
+        created = api.find_contact(email=contact.email, name=contact.name, vat_number=contact.vat_number)
         if created is None:
             raise
         return created
@@ -264,9 +270,9 @@ class _BudgetedApi:
         self._budget = budget
         self._clock = clock
 
-    def find_contact(self, *, email: str | None, name: str) -> uuid.UUID | None:
+    def find_contact(self, *, email: str | None, name: str, vat_number: str | None = None) -> uuid.UUID | None:
         self._budget.spend(self._clock.now())
-        return self._api.find_contact(email=email, name=name)
+        return self._api.find_contact(email=email, name=name, vat_number=vat_number)
 
     def create_contact(self, body: dict[str, Any]) -> uuid.UUID:
         self._budget.spend(self._clock.now())
