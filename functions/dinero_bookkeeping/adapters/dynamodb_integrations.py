@@ -1,8 +1,8 @@
-"""Integrations, their templates, webshop links and the contact cache, in the single table.
+"""Integrations, their templates and OSS configuration, webshop links and the contact cache, in the single table.
 
 Keys: INTEGRATION#<id>/META, INTEGRATION#<id>/TEMPLATE#<kind>, INTEGRATION#<id>/CONTACT#<sha256 of customer key>,
-INTEGRATION#<id>/OSS, ORDER_INTEGRATION#<id>/LINK. Integrations are also indexed by merchant (gsi1pk MERCHANT#<id>), and so are links made
-through the configuration API (gsi1sk LINK#<integration id>#<webshop id>).
+INTEGRATION#<id>/OSS, ORDER_INTEGRATION#<id>/LINK. Integrations are also indexed by merchant (gsi1pk MERCHANT#<id>),
+and so are links made through the configuration API (gsi1sk LINK#<integration id>#<webshop id>).
 """
 
 import hashlib

@@ -60,6 +60,7 @@ class PlannedLine:
 
     part: InvoicedPart
     account_number: int
+    account_label: str  # the template it came from: "Product (EU)"
     treatment: VatTreatment
     booked_net: bool = False
 
@@ -105,7 +106,7 @@ def plan_vat(
     for part in revenue:
         rate = part.line.vat_percent if part.charged or goods_rate is None else goods_rate
         plan.lines.append(_plan_line(part, rate, delivery, templates, oss, plan))
-    _explain(plan, delivery, templates, oss, currency)
+    _explain(plan, delivery, oss, currency)
     return plan
 
 
@@ -157,11 +158,11 @@ def _plan_line(
         if oss is not None and oss_account is not None and oss.liability is not None:
             if part.charged:
                 _check_rate(part, Decimal(0), oss_account, f"OSS {delivery.country_code}", plan)
-            return PlannedLine(part, oss_account.account_number, treatment, booked_net=True)
+            return PlannedLine(part, oss_account.account_number, f"OSS {delivery.country_code}", treatment, True)
         # Not configured: a draft (the reason says so) on the EU account, where the merchant will find it.
         eu = templates.templates.get(_kind(part, Region.EU))
         kind = _kind(part, Region.EU if eu and eu.account_number else Region.DOMESTIC)
-        return PlannedLine(part, templates.account(kind), treatment)
+        return PlannedLine(part, templates.account(kind), kind.label, treatment)
     if treatment is VatTreatment.EXPORT:
         kind = _kind(part, Region.OUTSIDE_EU)
     elif treatment is VatTreatment.INTRA_EU:
@@ -175,7 +176,7 @@ def _plan_line(
     template = templates.require(kind)
     if part.charged:
         _check_rate(part, rate, template, f"{kind.label} account {template.account_number}", plan)
-    return PlannedLine(part, templates.account(kind), treatment)
+    return PlannedLine(part, templates.account(kind), kind.label, treatment)
 
 
 def _check_rate(part: InvoicedPart, rate: Decimal, account: AccountVat, name: str, plan: VatPlan) -> None:
@@ -193,7 +194,7 @@ def _line_name(part: InvoicedPart) -> str:
     return part.line.item_name or part.line.line_type.replace("_", " ")
 
 
-def _explain(plan: VatPlan, delivery: Delivery, templates: TemplateSet, oss: OssSettings | None, currency: str) -> None:
+def _explain(plan: VatPlan, delivery: Delivery, oss: OssSettings | None, currency: str) -> None:
     """The reasons that concern the order as a whole, and the notes for the record."""
     country = delivery.country_code
     charged = [line for line in plan.lines if line.part.charged]
@@ -221,14 +222,10 @@ def _explain(plan: VatPlan, delivery: Delivery, templates: TemplateSet, oss: Oss
 
     danish_eu = [line for line in charged if line.treatment is VatTreatment.DANISH and delivery.region is Region.EU]
     if danish_eu:
-        accounts = ", ".join(str(number) for number in sorted({line.account_number for line in danish_eu}))
-        eu_accounts = {templates.templates[k].account_number for k in _EU_KINDS if k in templates.templates}
-        where = (
-            "the EU accounts" if {line.account_number for line in danish_eu} <= eu_accounts else "the Domestic accounts"
-        )
+        used = dict.fromkeys(f"{line.account_label} {line.account_number}" for line in danish_eu)
         plan.notes.append(
             f"Danish VAT on a delivery to {country} (a distance sale below the EU threshold): booked on "
-            f"{where} ({accounts})"
+            f"{', '.join(used)}"
         )
 
     oss_lines = [line for line in charged if line.treatment is VatTreatment.OSS]
@@ -254,6 +251,3 @@ def _explain(plan: VatPlan, delivery: Delivery, templates: TemplateSet, oss: Oss
                 f"configure OSS for {country} ({CONFIGURE_OSS}: a sales account without VAT for {country} and the "
                 "OSS VAT liability account)"
             )
-
-
-_EU_KINDS = (TemplateKind.PRODUCT_EU, TemplateKind.SHIPPING_EU)

@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
+from dinero_bookkeeping.domain.oss_settings import OssAccount, OssSettings
 from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind, TemplateSet
 
 ORDERS_DIR = Path(__file__).parents[2] / "data" / "orders"
@@ -85,3 +86,32 @@ def account(kind: TemplateKind, number: int) -> Template:
     """An account template as the configuration API stores it: with the account's VAT code and rate."""
     code, rate = VAT[number]
     return Template(kind=kind, account_number=number, vat_code=code, vat_rate=rate)
+
+
+AccountsChanger = Callable[..., TemplateSet]
+OssFactory = Callable[..., OssSettings]
+
+
+@pytest.fixture
+def with_accounts(templates: TemplateSet) -> AccountsChanger:
+    """The standard templates with some accounts changed by kind value, e.g. with_accounts(product_eu=1010)."""
+
+    def change(**accounts: int) -> TemplateSet:
+        changed = {TemplateKind(kind): account(TemplateKind(kind), number) for kind, number in accounts.items()}
+        return TemplateSet(templates={**templates.templates, **changed})
+
+    return change
+
+
+@pytest.fixture
+def oss() -> OssFactory:
+    """OSS configured as the API stores it, with liability account 63100: oss(DE=1160)."""
+
+    def held(number: int) -> OssAccount:
+        code, rate = VAT[number]
+        return OssAccount(account_number=number, vat_code=code, vat_rate=rate)
+
+    def configure(**countries: int) -> OssSettings:
+        return OssSettings(liability=held(63100), countries={code: held(n) for code, n in countries.items()})
+
+    return configure

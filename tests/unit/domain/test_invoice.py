@@ -9,8 +9,8 @@ from uuid import UUID
 
 import pytest
 
-from dinero_bookkeeping.domain.errors import MalformedEventError, PermanentError, TemplateIncompleteError
 from dinero_bookkeeping.domain.dinero_invoice_body import ContactDetails, InvoiceDraft, contact_body
+from dinero_bookkeeping.domain.errors import MalformedEventError, PermanentError, TemplateIncompleteError
 from dinero_bookkeeping.domain.invoice import RETURN_SKIP_REASON, build_invoice, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.regions import Region
@@ -134,8 +134,8 @@ def test_build_invoice_german_consumer_at_danish_vat_uses_domestic_accounts_in_e
     ]
     assert draft.vat_reasons == []
     assert draft.notes == [
-        "Danish VAT on a delivery to DE (a distance sale below the EU threshold): booked on the Domestic accounts "
-        "(1000, 1350)"
+        "Danish VAT on a delivery to DE (a distance sale below the EU threshold): booked on Product (Domestic) 1000, "
+        "Shipping (Domestic) 1350"
     ]
     assert draft.expected_total_incl_vat == Decimal("844.00")
     assert draft.contact.email == "jonas.mueller@example.de"

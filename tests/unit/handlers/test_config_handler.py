@@ -188,8 +188,8 @@ def test_saved_template_answers_with_its_vat_code_and_warnings(api: Api, world: 
     assert body["account_number"] == 1000 and body["label"] == "Product (Outside EU)" and body["missing"] == []
     assert (body["vat_code"], body["vat_rate"]) == ("U25", "0.25")
     assert body["warnings"] == [
-        "Product (Outside EU): account 1000 has VAT code U25 (25 %), but exports are VAT-free (ML § 34, stk. 1, nr. 5): "
-        "lines would get 25 %"
+        "Product (Outside EU): account 1000 has VAT code U25 (25 %), but exports are VAT-free "
+        "(ML § 34, stk. 1, nr. 5): lines would get 25 %"
     ]
 
 
@@ -216,7 +216,8 @@ def test_oss_configuration_round_trips_and_refuses_an_account_with_vat(api: Api,
     )
     assert refused.status == 422
     assert refused.json() == {
-        "message": "countries.DE: account 1000 has VAT code U25 (25 %); OSS needs an account without VAT (VAT code none)"
+        "message": "countries.DE: account 1000 has VAT code U25 (25 %); OSS needs an account without VAT "
+        "(VAT code none)"
     }
 
 

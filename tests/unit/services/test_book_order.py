@@ -141,8 +141,8 @@ def test_german_consumer_at_danish_vat_is_booked_on_the_domestic_accounts_and_th
     (invoice,) = world.dinero.invoices.values()
     assert [line["AccountNumber"] for line in invoice["body"]["ProductLines"]] == [1000, 1350]
     assert world.records.only().reason == (
-        "Danish VAT on a delivery to DE (a distance sale below the EU threshold): booked on the Domestic accounts "
-        "(1000, 1350)"
+        "Danish VAT on a delivery to DE (a distance sale below the EU threshold): booked on Product (Domestic) 1000, "
+        "Shipping (Domestic) 1350"
     )
 
 
@@ -156,7 +156,7 @@ def test_german_consumer_at_danish_vat_is_booked_on_an_eu_account_that_carries_d
     assert outcome is Outcome.BOOKED
     (invoice,) = world.dinero.invoices.values()
     assert [line["AccountNumber"] for line in invoice["body"]["ProductLines"]] == [1010, 1350]
-    assert "booked on the EU accounts (1010, 1350)" in (world.records.only().reason or "")
+    assert "booked on Product (EU) 1010, Shipping (EU) 1350" in (world.records.only().reason or "")
 
 
 def test_business_with_vat_number_is_booked_with_reverse_charge_on_a_company_contact() -> None:
@@ -266,7 +266,7 @@ def test_sub_ore_line_vat_is_booked_with_the_rounding_difference_recorded() -> N
     world = World()
     # When
     outcome = world.deliver("sub_ore_vat")
-    # Then: Dinero rounds each line (4,00 × 3 + 7,80 = 19,80), one øre from the order's 19,79: booked, noted
+    # Then: Dinero rounds each line (3 lines of 4,00 + 7,80 = 19,80), one øre from the order's 19,79: booked, noted
     assert outcome is Outcome.BOOKED
     assert world.records.only().reason == (
         "Dinero's VAT 19,80 DKK differs from the order's 19,79 DKK by 0,01 DKK: rounding per line, booked as Dinero "
