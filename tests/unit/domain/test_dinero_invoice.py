@@ -28,7 +28,7 @@ def test_sub_ore_order_vat_equal_to_the_ore_agrees() -> None:
 
 
 def test_vat_one_ore_a_line_off_is_rounding_booked_and_noted() -> None:
-    # Given: three lines of 3,998 (11,994 → 11,99) that Dinero rounds one by one (3 × 4,00)
+    # Given: three lines of 3,998 (11,994 → 11,99) that Dinero rounds one by one (three of 4,00)
     dinero = invoice("59.97", "12.00")
     # When
     check = compare_totals(dinero, Decimal("59.97"), Decimal("11.994"), 3, "DKK")
