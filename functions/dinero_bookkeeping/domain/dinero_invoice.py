@@ -29,9 +29,11 @@ class DineroInvoice(BaseModel):
 
 @dataclass(frozen=True)
 class TotalsCheck:
-    """Merchant-facing: `reasons` keep the invoice a draft; `notes` are recorded with a booked one."""
+    """Merchant-facing: the reasons keep the invoice a draft; `notes` are recorded with a booked one. A VAT reason
+    found before Dinero was called explains the VAT difference better, so the VAT's are kept apart."""
 
-    reasons: list[str]
+    total_reasons: list[str]
+    vat_reasons: list[str]
     notes: list[str]
 
 
@@ -43,25 +45,25 @@ def compare_totals(
     while the total agrees is rounding: booked, with the difference recorded. The VAT codes were checked against the
     lines before the invoice was made, so a larger difference means a code changed in Dinero since."""
     total, vat = round_ore(expected_total_incl_vat), round_ore(expected_vat)
-    reasons = []
+    total_reasons = []
     if invoice.total_incl_vat != total:
-        reasons.append(
+        total_reasons.append(
             f"Dinero's total {format_amount(invoice.total_incl_vat, currency)} differs from the order's "
             f"{format_amount(total, currency)}: an account or amount in the invoice differs from the order"
         )
     difference = invoice.total_vat - vat
     if difference == 0:
-        return TotalsCheck(reasons, [])
-    if not reasons and abs(difference) <= ORE * max(vat_lines, 1):
+        return TotalsCheck(total_reasons, [], [])
+    if not total_reasons and abs(difference) <= ORE * max(vat_lines, 1):
         note = (
             f"Dinero's VAT {format_amount(invoice.total_vat, currency)} differs from the order's "
             f"{format_amount(vat, currency)} by {format_amount(abs(difference), currency)}: "
             "rounding per line, booked as Dinero computed it"
         )
-        return TotalsCheck([], [note])
-    reasons.append(
+        return TotalsCheck([], [], [note])
+    vat_reason = (
         f"Dinero's VAT {format_amount(invoice.total_vat, currency)} differs from the order's "
         f"{format_amount(vat, currency)} by {format_amount(abs(difference), currency)}, more than rounding: the VAT "
         "code of an account may have changed in Dinero since its template was saved; save the template again"
     )
-    return TotalsCheck(reasons, [])
+    return TotalsCheck(total_reasons, [vat_reason], [])

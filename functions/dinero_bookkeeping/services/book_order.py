@@ -160,7 +160,7 @@ class BookOrderService:
         totals = compare_totals(
             invoice, draft.expected_total_incl_vat, draft.expected_vat, draft.vat_lines, draft.currency
         )
-        reasons = [*draft.review_reasons, *(draft.vat_reasons or totals.reasons)]
+        reasons = [*draft.review_reasons, *totals.total_reasons, *(draft.vat_reasons or totals.vat_reasons)]
         notes = [*draft.notes, *(totals.notes if not draft.vat_reasons else [])]
         if invoice.status is DineroInvoiceStatus.DRAFT and integration.book_automatically and not reasons:
             invoice = api.book_invoice(invoice.guid, invoice.timestamp)
