@@ -157,7 +157,8 @@ def _plan_line(
         oss_account = oss.account_for(delivery.country_code) if oss else None
         if oss is not None and oss_account is not None and oss.liability is not None:
             if part.charged:
-                _check_rate(part, Decimal(0), oss_account, f"OSS {delivery.country_code}", plan)
+                name = f"OSS {delivery.country_code} account {oss_account.account_number}"
+                _check_rate(part, Decimal(0), oss_account, name, plan)
             return PlannedLine(part, oss_account.account_number, f"OSS {delivery.country_code}", treatment, True)
         # Not configured: a draft (the reason says so) on the EU account, where the merchant will find it.
         eu = templates.templates.get(_kind(part, Region.EU))

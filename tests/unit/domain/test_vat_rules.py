@@ -319,3 +319,19 @@ def test_shipping_takes_the_account_of_its_goods_treatment(
     # Then
     shipping = next(line for line in draft.lines if line.unit == "shipment")
     assert shipping.account_number == shipping_account
+
+
+def test_an_oss_account_whose_recorded_code_carries_vat_is_named(
+    order_event: EventLoader, templates: TemplateSet, oss: OssFactory
+) -> None:
+    # Given: an OSS configuration whose German account was recorded with Danish VAT (stored before a check existed)
+    configured = oss(DE=1160)
+    german = configured.countries["DE"].model_copy(update={"vat_code": "U25", "vat_rate": Decimal("0.25")})
+    settings = configured.model_copy(update={"countries": {"DE": german}})
+    # When
+    draft = build(order_event("eu_private_de_oss"), templates, settings)
+    # Then
+    assert draft.vat_reasons[0] == (
+        'Line "Uldplaid" is charged 19 % VAT, but OSS DE account 1160 has VAT code U25 (25 %): Dinero would book '
+        "25 %; choose an account with 0 % VAT"
+    )
