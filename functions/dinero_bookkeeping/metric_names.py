@@ -40,6 +40,7 @@ class Metric(StrEnum):
     INTEGRATION_DEACTIVATED = "IntegrationDeactivated"
     BOOK_AUTOMATICALLY_CHANGED = "BookAutomaticallyChanged"
     TEMPLATE_SAVED = "TemplateSaved"
+    OSS_CONFIGURED = "OssConfigured"
     WEBSHOP_LINKED = "WebshopLinked"
     WEBSHOP_UNLINKED = "WebshopUnlinked"
     ORDER_RETRY_REQUESTED = "OrderRetryRequested"

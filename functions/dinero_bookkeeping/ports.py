@@ -12,6 +12,7 @@ from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice
 from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection, OrderIntegrationLink
 from dinero_bookkeeping.domain.oauth_state import OAuthState
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.oss_settings import OssSettings
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
 from dinero_bookkeeping.domain.rate_window import Place, Reservation
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
@@ -30,6 +31,8 @@ class IntegrationRepository(Protocol):
     def get_integration(self, integration_id: str) -> AccountingIntegration | None: ...
 
     def get_templates(self, integration_id: str) -> TemplateSet: ...
+
+    def get_oss_settings(self, integration_id: str) -> OssSettings | None: ...
 
 
 class ConfigurationCache(Protocol):
@@ -80,7 +83,9 @@ class OrderRecordRepository(Protocol):
 class DineroOrganizationApi(Protocol):
     """Dinero, as seen by one organization through one connection."""
 
-    def find_contact(self, *, email: str | None, name: str) -> UUID | None: ...
+    def find_contact(self, *, email: str | None, name: str, vat_number: str | None = None) -> UUID | None:
+        """By VAT number when given (a business), else by e-mail, else by name."""
+        ...
 
     def create_contact(self, body: dict[str, Any]) -> UUID: ...
 
@@ -207,6 +212,8 @@ class IntegrationStore(IntegrationRepository, Protocol):
 
     def put_template(self, integration_id: str, template: Template) -> None: ...
 
+    def put_oss_settings(self, integration_id: str, settings: OssSettings) -> None: ...
+
     def list_links(self, merchant_id: str, integration_id: str) -> list[OrderIntegrationLink]: ...
 
     def add_link(self, link: OrderIntegrationLink) -> OrderIntegrationLink:
@@ -257,6 +264,8 @@ class DineroChoicesApi(Protocol):
     def list_entry_accounts(self) -> list[dict[str, Any]]: ...
 
     def list_invoice_layouts(self) -> list[dict[str, Any]]: ...
+
+    def list_vat_types(self) -> list[dict[str, Any]]: ...
 
 
 class DineroChoicesGateway(Protocol):

@@ -23,6 +23,7 @@ from dinero_bookkeeping.domain.integration import (
 )
 from dinero_bookkeeping.domain.oauth_state import OAuthState, s256_code_challenge
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.oss_settings import OssSettings
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
 from dinero_bookkeeping.domain.rate_window import Place, RateWindow, Reservation, reservation_for
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
@@ -47,6 +48,8 @@ class InMemoryIntegrations:
     integrations: dict[str, AccountingIntegration] = field(default_factory=dict)
     templates: dict[str, TemplateSet] = field(default_factory=dict)
     contacts: dict[tuple[str, str], UUID] = field(default_factory=dict)
+    oss: dict[str, OssSettings] = field(default_factory=dict)
+    oss_reads: int = 0
 
     def get_link(self, merchant_id: str, order_integration_id: str) -> OrderIntegrationLink | None:
         return self.links.get((merchant_id, order_integration_id))
@@ -59,6 +62,10 @@ class InMemoryIntegrations:
 
     def get_templates(self, integration_id: str) -> TemplateSet:
         return self.templates.get(integration_id, TemplateSet(templates={}))
+
+    def get_oss_settings(self, integration_id: str) -> OssSettings | None:
+        self.oss_reads += 1
+        return self.oss.get(integration_id)
 
     def get_contact(self, integration_id: str, lookup_key: str) -> UUID | None:
         return self.contacts.get((integration_id, lookup_key))
@@ -142,10 +149,13 @@ class FakeDinero:
         self.meter = meter
         return self
 
-    def find_contact(self, *, email: str | None, name: str) -> UUID | None:
+    def find_contact(self, *, email: str | None, name: str, vat_number: str | None = None) -> UUID | None:
         self._enter("find_contact")
         for guid, contact in self.contacts.items():
-            if (email and contact.get("Email") == email) or (not email and contact["Name"] == name):
+            if vat_number:
+                if contact.get("VatNumber") == vat_number:
+                    return guid
+            elif (email and contact.get("Email") == email) or (not email and contact["Name"] == name):
                 return guid
         return None
 
@@ -269,6 +279,9 @@ class InMemoryIntegrationStore(InMemoryIntegrations):
         )
         self.integrations[integration_id] = updated
         return updated
+
+    def put_oss_settings(self, integration_id: str, settings: OssSettings) -> None:
+        self.oss[integration_id] = settings
 
     def create_templates(self, integration_id: str, templates: TemplateSet) -> None:
         current = self.get_templates(integration_id).templates
@@ -414,10 +427,11 @@ class FakeOrganizationDirectory:
 
 @dataclass
 class FakeDineroChoices:
-    """One organization's entry accounts and invoice layouts, as Dinero's read models."""
+    """One organization's entry accounts, invoice layouts and VAT types, as Dinero's read models."""
 
     accounts: list[dict[str, Any]] = field(default_factory=list)
     layouts: list[dict[str, Any]] = field(default_factory=list)
+    vat_types: list[dict[str, Any]] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     failure: BookkeepingError | None = None
     meter: RequestMeter = field(default=lambda: None, repr=False)
@@ -433,6 +447,10 @@ class FakeDineroChoices:
     def list_invoice_layouts(self) -> list[dict[str, Any]]:
         self._enter("list_invoice_layouts")
         return copy.deepcopy(self.layouts)
+
+    def list_vat_types(self) -> list[dict[str, Any]]:
+        self._enter("list_vat_types")
+        return copy.deepcopy(self.vat_types)
 
     def _enter(self, method: str) -> None:
         self.meter()

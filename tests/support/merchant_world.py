@@ -46,6 +46,16 @@ CHART = [
     _account(1255, "Salg af varer til udlandet", "UVV"),
     _account(1300, "Salg af fragt - momsfrie", "none"),
     _account(1350, "Salg af fragt - momspligtig", "U25"),
+    _account(1010, "Salg af varer til EU-forbrugere m/dansk moms", "U25"),
+    _account(1110, "EU-leverancer fragt", "UEUV"),
+    _account(1160, "Salg af varer til Tyskland (OSS)", "none"),
+    _account(63100, "Skyldig OSS-moms", "none"),
+]
+VAT_TYPES = [
+    {"VatCode": "U25", "Name": "Dansk salgsmoms 25%", "VatRate": 0.25},
+    {"VatCode": "UEUV", "Name": "Salg af varer til andre EU-lande", "VatRate": 0},
+    {"VatCode": "UVV", "Name": "Salg af varer til lande uden for EU", "VatRate": 0},
+    {"VatCode": "none", "Name": "Ingen moms", "VatRate": 0},
 ]
 LAYOUTS = [
     {"Id": STANDARD_LAYOUT, "Name": "Standard", "IsDefault": True},
@@ -62,7 +72,7 @@ class MerchantWorld:
         self.directory = FakeOrganizationDirectory([PRO_ORG, NON_PRO_ORG])
         self.connections = InMemoryConnectionStore()
         self.integrations = InMemoryIntegrationStore()
-        self.dinero = FakeDineroChoices(accounts=list(CHART), layouts=list(LAYOUTS))
+        self.dinero = FakeDineroChoices(accounts=list(CHART), layouts=list(LAYOUTS), vat_types=list(VAT_TYPES))
         self.records = InMemoryOrderHistory()
         self.queue = InMemoryOrderQueue()
         self.connect = ConnectDineroService(

@@ -16,6 +16,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection, OrderIntegrationLink
+from dinero_bookkeeping.domain.oss_settings import OssSettings
 from dinero_bookkeeping.domain.templates import TemplateSet
 from dinero_bookkeeping.ports import Clock, ConnectionRepository, ContactCache, IntegrationRepository
 
@@ -81,6 +82,11 @@ class CachedConfiguration:
     def get_templates(self, integration_id: str) -> TemplateSet:
         return self._cache.get(("templates", integration_id), lambda: self._integrations.get_templates(integration_id))
 
+    def get_oss_settings(self, integration_id: str) -> OssSettings | None:
+        """Like a link, an OSS configuration not there yet is not remembered: once saved, the next order uses it."""
+        key = ("oss", integration_id)
+        return self._cache.get(key, lambda: self._integrations.get_oss_settings(integration_id), keep=_found)
+
     def get_connection(self, connection_id: str) -> Connection | None:
         key = ("connection", connection_id)
         return self._cache.get(key, lambda: self._connections.get_connection(connection_id), keep=_found)
@@ -89,6 +95,7 @@ class CachedConfiguration:
         for key in (
             ("integration", integration.integration_id),
             ("templates", integration.integration_id),
+            ("oss", integration.integration_id),
             ("connection", integration.connection_id),
         ):
             self._cache.drop(key)

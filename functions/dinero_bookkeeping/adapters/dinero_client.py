@@ -125,8 +125,8 @@ class DineroOrganizationClient:
         self._prefix = f"/v1/{organization_id}"
         self._token: SecretStr | None = None
 
-    def find_contact(self, *, email: str | None, name: str) -> UUID | None:
-        field, value = ("Email", email) if email else ("Name", name)
+    def find_contact(self, *, email: str | None, name: str, vat_number: str | None = None) -> UUID | None:
+        field, value = ("VatNumber", vat_number) if vat_number else ("Email", email) if email else ("Name", name)
         if "'" in value:
             return None  # the filter grammar has no escape for quotes; a new contact is the safe answer
         params = {"queryFilter": f"{field} eq '{value}'", "fields": "ContactGuid,Name", "pageSize": "1"}
@@ -157,6 +157,9 @@ class DineroOrganizationClient:
 
     def list_invoice_layouts(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/invoices/templates") or [])
+
+    def list_vat_types(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/vatTypes") or [])
 
     def _call(
         self, method: str, path: str, *, body: dict[str, Any] | None = None, params: dict[str, str] | None = None

@@ -42,8 +42,8 @@ MARGIN = timedelta(seconds=1)  # a request reaches Dinero a little after we send
 CALL_DEADLINE = timedelta(seconds=30)  # the order function's timeout: no call of an invocation starts later
 EXPECTED_SPAN = timedelta(seconds=4)  # one order's calls (~1 s) plus how late a message may come back at its place
 PLANNED_OCCUPATION = EXPECTED_SPAN + WINDOW + MARGIN  # how long a place is planned to hold its calls
-# Kept free of the line's plan (below a ceiling of 20, one call): a merchant's choices (two reads) never wait for a
-# backlog of orders.
+# Kept free of the line's plan (below a ceiling of 20, one call), so a merchant's choices (three reads: accounts,
+# layouts, VAT types) wait at most for the next order's calls to free the third, not for a backlog of orders.
 INTERACTIVE_CALLS = 2
 
 

@@ -62,7 +62,8 @@ def get_template(
     "/integrations/<integration_id>/templates/<kind>",
     summary="Fill a template",
     description="Values are checked against the organization's accounts and layouts in Dinero (422 if it has no "
-    "such account or layout). An account whose VAT code does not suit the region is stored with a warning.",
+    "such account or layout). The account's VAT code is stored with it; one that does not suit the region (or, for "
+    "Shipping, differs from the Product account's) is stored with a warning.",
     tags=["Templates"],
     security=MERCHANT_AUTH,
     responses=FROM_DINERO,
@@ -93,7 +94,8 @@ def put_template(
 def account_choices(
     integration_id: IntegrationId, merchant_id: Merchant, service: TemplatesService
 ) -> list[AccountChoiceResponse]:
-    return [AccountChoiceResponse.from_choice(a) for a in service.account_choices(merchant_id, integration_id)]
+    choices = service.account_choices(merchant_id, integration_id)
+    return [AccountChoiceResponse.from_choice(account, vat) for account, vat in choices]
 
 
 @router.get(

@@ -20,7 +20,8 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 
-from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, totals_disagreements
+from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, compare_totals
+from dinero_bookkeeping.domain.dinero_invoice_body import ContactDetails, InvoiceDraft, contact_body
 from dinero_bookkeeping.domain.errors import (
     BookkeepingError,
     DineroValidationError,
@@ -29,7 +30,7 @@ from dinero_bookkeeping.domain.errors import (
     RetryableError,
 )
 from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegration, ConnectionStatus
-from dinero_bookkeeping.domain.invoice import ContactDetails, InvoiceDraft, build_invoice, contact_body, skip_reason
+from dinero_bookkeeping.domain.invoice import build_invoice, needs_oss_settings, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
 from dinero_bookkeeping.domain.rate_window import CallBudget, Place, WaitForBudget
@@ -202,8 +203,9 @@ class BookOrderService:
             return Outcome.SKIPPED
         self._require_connected(integration)
         templates = self.integrations.get_templates(integration.integration_id)
+        oss = self.integrations.get_oss_settings(integration.integration_id) if needs_oss_settings(event) else None
         with _event_defects(event):
-            draft = build_invoice(event, templates, record.invoice_guid)
+            draft = build_invoice(event, templates, record.invoice_guid, oss)
         known_contact = self.contacts.get_contact(integration.integration_id, draft.contact.lookup_key)
         if self.rate_limiter is None:
             api = self.dinero.for_organization(integration.connection_id, integration.organization_id, _unmetered)
@@ -236,17 +238,19 @@ class BookOrderService:
             contact_guid = known_contact or self._contact_guid(api, integration, draft.contact)
             invoice = _create_invoice(api, draft, contact_guid)
 
-        reasons = [
-            *draft.review_reasons,
-            *totals_disagreements(invoice, draft.expected_total_incl_vat, draft.expected_vat, draft.currency),
-        ]
+        # A VAT reason found before the call already explains Dinero's totals; the comparison is the backstop.
+        totals = compare_totals(
+            invoice, draft.expected_total_incl_vat, draft.expected_vat, draft.vat_lines, draft.currency
+        )
+        reasons = [*draft.review_reasons, *totals.total_reasons, *(draft.vat_reasons or totals.vat_reasons)]
+        notes = [*draft.notes, *(totals.notes if not draft.vat_reasons else [])]
         if invoice.status is DineroInvoiceStatus.DRAFT and integration.book_automatically and not reasons:
             invoice = api.book_invoice(invoice.guid, invoice.timestamp)
         if invoice.status is DineroInvoiceStatus.BOOKED:
-            self._finish(record, OrderStatus.BOOKED, invoice, reason=None)
+            self._finish(record, OrderStatus.BOOKED, invoice, reason="; ".join(notes) or None)
             logger.info("invoice booked", invoice_number=invoice.number)
             return Outcome.BOOKED
-        reason = "; ".join(reasons) or BOOK_AUTOMATICALLY_OFF
+        reason = "; ".join([*(reasons or [BOOK_AUTOMATICALLY_OFF]), *notes])
         self._finish(record, OrderStatus.DRAFT, invoice, reason=reason)
         logger.info("invoice left as draft", reason=reason)
         return Outcome.DRAFT
@@ -268,7 +272,8 @@ class BookOrderService:
     def _contact_guid(
         self, api: DineroOrganizationApi, integration: AccountingIntegration, contact: ContactDetails
     ) -> uuid.UUID:
-        guid = api.find_contact(email=contact.email, name=contact.name) or _create_contact(api, integration, contact)
+        found = api.find_contact(email=contact.email, name=contact.name, vat_number=contact.vat_number)
+        guid = found or _create_contact(api, integration, contact)
         self.contacts.put_contact(integration.integration_id, contact.lookup_key, guid)
         return guid
 
@@ -327,7 +332,7 @@ def _create_contact(
             return guid  # Dinero has a contact with this guid already: the customer, created a moment ago
         # Refused without saying why: look for the customer (a call beyond the reservation, if it comes to that,
         # makes the order finish on its next delivery).
-        created = api.find_contact(email=contact.email, name=contact.name)
+        created = api.find_contact(email=contact.email, name=contact.name, vat_number=contact.vat_number)
         if created is None:
             raise
         return created

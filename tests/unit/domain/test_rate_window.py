@@ -309,7 +309,7 @@ class Simulation:
         self.admissions: list[datetime] = []
 
     def ask_now(self, request: str, at: datetime) -> None:
-        """A merchant's request (the choices: two calls), ahead of the line; without room, back when told."""
+        """A merchant's request (the choices: three calls), ahead of the line; without room, back when told."""
         heapq.heappush(self.events, (at, next(self.sequence), "interactive", request, False, None))
 
     def arrive(self, order: str, at: datetime) -> None:

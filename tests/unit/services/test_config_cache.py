@@ -5,6 +5,7 @@ from uuid import UUID, uuid4
 
 from dinero_bookkeeping.adapters.config_cache import CachedConfiguration, TtlCache
 from dinero_bookkeeping.domain.integration import AccountingIntegration, OrderIntegrationLink
+from dinero_bookkeeping.domain.oss_settings import OssAccount, OssSettings
 from dinero_bookkeeping.domain.templates import TemplateSet
 from support.events import standard_templates
 from support.fakes import FixedClock, InMemoryConnections, InMemoryIntegrations
@@ -111,3 +112,16 @@ def test_forgetting_an_integration_reads_its_templates_anew() -> None:
     fresh = cached.get_templates(integration.integration_id)
     # Then
     assert still == kept and fresh == TemplateSet(templates={})
+
+
+def test_missing_oss_configuration_is_not_remembered_so_a_saved_one_is_used_at_once() -> None:
+    # Given: an EU order found no OSS configuration
+    cached, store, _ = configuration(30)
+    assert cached.get_oss_settings("integration-1") is None
+    # When: the merchant saves one
+    settings = OssSettings(
+        liability=OssAccount(account_number=63100), countries={"DE": OssAccount(account_number=1160)}
+    )
+    store.oss["integration-1"] = settings
+    # Then: the next order reads it
+    assert cached.get_oss_settings("integration-1") == settings
