@@ -131,7 +131,6 @@ function h(tag, props = {}, ...children) {
   for (const [name, prop] of Object.entries(props)) {
     if (prop === undefined || prop === null || prop === false) continue;
     if (name === "value") value = prop;
-    else if (name.startsWith("on")) element.addEventListener(name.slice(2), prop);
     else element.setAttribute(name === "className" ? "class" : name, prop === true ? "" : String(prop));
   }
   for (const child of children.flat()) {
@@ -323,7 +322,9 @@ function integrationCard(integration) {
       { type: "button", id: `open-${id}`, className: "secondary", "aria-label": t("openNamed", { name }) },
       t("open"),
     );
-    openButton.addEventListener("click", () => busy(openButton, () => openIntegration(id, true)));
+    openButton.addEventListener("click", () =>
+      busy(openButton, () => openIntegration(id, true).catch((error) => setStatus(statusId, describe(error), "error"))),
+    );
     const deactivateButton = h(
       "button",
       { type: "button", id: `deactivate-${id}`, className: "quiet", "aria-label": t("deactivateNamed", { name }) },
@@ -410,7 +411,6 @@ function selected() {
 }
 
 async function openIntegration(id, moveFocus) {
-  state.selectedId = id;
   const [templates, links, firstPage] = await Promise.all([
     api("GET", integrationPath(id, "/templates")),
     api("GET", integrationPath(id, "/links")),
@@ -428,6 +428,7 @@ async function openIntegration(id, moveFocus) {
   } catch (error) {
     choicesError = describe(error);
   }
+  state.selectedId = id;
   state.detail = {
     templates: Object.fromEntries(templates.map((template) => [template.kind, template])),
     kinds: templates.map((template) => template.kind),
@@ -1012,6 +1013,7 @@ async function start() {
     const first = state.integrations.find((integration) => integration.active);
     if (first) await openIntegration(first.integration_id, false);
   } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
     notify("error", () => describe(error));
   }
   document.body.dataset.ready = "true";

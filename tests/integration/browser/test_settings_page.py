@@ -166,7 +166,7 @@ def test_consent_denied_in_visma_connect_connects_nothing(settings_page: Setting
     assert settings_page.problems == []
 
 
-def test_failed_connection_is_explained_in_the_merchants_words(settings_page: SettingsPage) -> None:
+def test_failed_or_unfinished_connection_is_explained_in_the_merchants_words(settings_page: SettingsPage) -> None:
     # Given / When: the callback sent the browser back with an error (the consent took too long)
     settings_page.open("dinero=error&reason=expired_state")
 
@@ -176,6 +176,16 @@ def test_failed_connection_is_explained_in_the_merchants_words(settings_page: Se
     )
     assert settings_page.page.url == f"{settings_page.system.gateway_url}/app"
     settings_page.screenshot("error")
+
+    # When: the page is sent back to finish with a handle the API does not know (used, expired or forged)
+    settings_page.open("dinero=complete&handle=unknown-handle")
+
+    # Then: nothing connected, and the merchant knows to connect again
+    expect(settings_page.notice).to_have_text(
+        "Forbindelsen kunne ikke gøres færdig, fordi linket er udløbet eller allerede brugt. Forbind igen."
+    )
+    expect(settings_page.page.get_by_role("button", name="Forbind Dinero")).to_be_visible()
+    assert _api(settings_page).get("/integrations").json() == []
     assert settings_page.problems == []
 
 
@@ -297,4 +307,36 @@ def test_disconnect_asks_for_confirmation_then_deactivates_everything(settings_p
     overview = _api(settings_page).get(f"/integrations/{integration_id}").json()
     assert (overview["connected"], overview["active"]) == (False, False)
     settings_page.screenshot("disconnected")
+    assert settings_page.problems == []
+
+
+def test_orders_beyond_the_first_page_are_loaded_on_request(settings_page: SettingsPage) -> None:
+    # Given: more handled orders than one page of the list holds (20)
+    settings_page.open()
+    settings_page.connect_dinero()
+    _configure_through_api(settings_page)
+    numbers = [f"T{number}" for number in range(1, 23)]
+    for number in numbers:
+        event = order_event("danish_private", merchant_id=settings_page.merchant_id, event_id=f"evt-{number}")
+        event["sales_order"]["id"] = 9_000_000 + int(number[1:])
+        event["sales_order"]["order_id"] = number
+        settings_page.system.send_order(event)
+    settings_page.system.drain_orders()
+
+    # When: the page is opened, and "Show more" followed for as long as the list offers it
+    settings_page.page.reload()
+    settings_page.wait_until_ready()
+    rows = settings_page.page.locator("table.orders tbody tr")
+    expect(rows.first).to_be_visible()
+    more = settings_page.page.get_by_role("button", name="Vis flere")
+    while more.count():
+        shown = rows.count()
+        more.click()
+        # The keyboard user goes on at the first order that was added.
+        expect(rows.nth(shown).get_by_role("rowheader")).to_be_focused()
+
+    # Then: every order exactly once
+    listed = settings_page.order_numbers()
+    assert sorted(listed) == sorted(numbers)
+    settings_page.screenshot("all-orders")
     assert settings_page.problems == []
