@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml functions/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: install lint test unit integration run bench openapi build clean
+.PHONY: install browser lint test unit integration run bench openapi build clean
 
 install: $(STAMP)
 
@@ -26,13 +26,21 @@ lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/sam validate --lint
 
-test: lint
+# The browser tests drive Chromium through Playwright: Debian's package where apt-get can install it (the tests pass
+# it as executable_path), else Playwright's own download. Quick when a browser is there already.
+browser: $(STAMP)
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && { export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } >/dev/null; then :; \
+	else $(BIN)/python -m playwright install chromium; fi
+
+test: lint browser
 	$(BIN)/pytest
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) browser
 	$(BIN)/pytest tests/integration
 
 run: $(STAMP)

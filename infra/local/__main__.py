@@ -45,6 +45,7 @@ def _print_serving(system: LocalSystem) -> None:
     print(
         f"""
 Serving until Ctrl-C.
+  Settings page (open in a browser):        {system.settings_page_url(MERCHANT)}
   API (HTTP API routes of template.yaml):  {system.gateway_url}
     e.g. curl -H 'Authorization: Bearer {token}' {system.gateway_url}/integrations
   OAuth callback:                           {system.gateway_url}/oauth/callback

@@ -183,6 +183,11 @@ class LocalSystem:
         """A development JWT for a merchant, as the deployed JWT authorizer would accept from the identity provider."""
         return issue_token(DEV_JWT_SECRET, subject=merchant_id, issuer=DEV_JWT_ISSUER, audience=DEV_JWT_AUDIENCE)
 
+    def settings_page_url(self, merchant_id: str) -> str:
+        """The settings page with the merchant's development token in the fragment, which browsers never send: the
+        page moves it to sessionStorage and out of the address bar before anything else."""
+        return f"{self.gateway_url}/app#token={self.merchant_token(merchant_id)}"
+
     def send_order(self, event: dict[str, Any]) -> str:
         assert self.session is not None and self.resources is not None, "start() first"
         sqs = self.session.client("sqs")

@@ -206,7 +206,7 @@ def test_read_sqs_event_sources_when_template_read_returns_order_worker_settings
     assert source.reports_batch_item_failures is True
 
 
-def test_read_http_routes_when_template_read_requires_auth_everywhere_but_oauth_callbacks() -> None:
+def test_read_http_routes_when_template_read_requires_auth_everywhere_but_oauth_callbacks_and_page() -> None:
     # Given: the template
     template = load_template(TEMPLATE_PATH)
 
@@ -214,10 +214,12 @@ def test_read_http_routes_when_template_read_requires_auth_everywhere_but_oauth_
     routes = read_http_routes(template)
 
     # Then: every route with its handler, and only the callbacks open
-    assert len(routes) == 23
+    assert len(routes) == 25
     assert {(route.method, route.path) for route in routes if not route.requires_auth} == {
         ("GET", "/oauth/callback"),
         ("POST", "/oauth/callback"),
+        ("GET", "/app"),
+        ("GET", "/app/{name}"),
     }
     handlers = {(route.method, route.path): route.function.handler for route in routes}
     assert handlers[("POST", "/oauth/connect")] == "dinero_bookkeeping.handlers.oauth_handler.lambda_handler"

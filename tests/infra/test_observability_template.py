@@ -16,13 +16,19 @@ from dinero_bookkeeping.metric_names import Metric
 from dinero_bookkeeping.observability import METRICS_NAMESPACE, ORDER_LOG_KEYS, SERVICE
 from dinero_bookkeeping.services.book_order import Outcome
 from dinero_bookkeeping.services.connect_dinero import CallbackOutcome
-from infra.local.aws_resources import referenced_ids
+from infra.lambda_package import TEMPLATE
+from infra.local.aws_resources import load_template, referenced_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = REPO_ROOT / "functions" / "dinero_bookkeeping"
 RUNBOOK = REPO_ROOT / "docs" / "runbook.md"
 METRICS_DOC = REPO_ROOT / "docs" / "metrics.md"
-FUNCTION_IDS = ("OrderFunction", "OAuthFunction", "ConfigFunction")
+# Every function of the template: each gets its log group, its errors alarm and its place on the dashboard.
+FUNCTION_IDS = tuple(
+    logical_id
+    for logical_id, resource in load_template(TEMPLATE).get("Resources", {}).items()
+    if resource.get("Type") == "AWS::Serverless::Function"
+)
 # What an operator must find on the dashboard when something goes wrong.
 IMPORTANT_METRICS = {
     Metric.ORDERS_BOOKED,

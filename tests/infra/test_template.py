@@ -15,7 +15,9 @@ from dinero_bookkeeping.settings import DineroSettings
 from infra.local.aws_resources import referenced_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FUNCTION_IDS = ("OrderFunction", "OAuthFunction", "ConfigFunction")
+FUNCTION_IDS = ("OrderFunction", "OAuthFunction", "ConfigFunction", "WebFunction")
+# The functions that touch the table, the token key and the client secret; WebFunction serves static files only.
+DATA_FUNCTION_IDS = ("OrderFunction", "OAuthFunction", "ConfigFunction")
 
 
 class _NoManagedPolicies:
@@ -286,7 +288,21 @@ def test_oauth_function_when_expanded_may_only_write_single_items_of_the_table(r
     assert secrets == {"secretsmanager:GetSecretValue": {"DineroClientSecretArn"}}
 
 
-def test_http_api_when_expanded_leaves_only_the_two_oauth_callbacks_public(resources: dict[str, Any]) -> None:
+def test_web_function_when_expanded_has_no_permission_beyond_its_logs_and_traces(resources: dict[str, Any]) -> None:
+    # Given: the settings page function's role
+    role_id = resources["WebFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    role = resources[role_id]["Properties"]
+
+    # When: its inline statements and managed policies are read
+    statements = _role_statements(resources, "WebFunction")
+    managed = {arn.rsplit("/", 1)[-1] for arn in role["ManagedPolicyArns"]}
+
+    # Then: nothing on data services; only Lambda's basic execution and X-Ray
+    assert statements == []
+    assert managed == {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
+
+
+def test_http_api_when_expanded_leaves_only_the_oauth_callbacks_and_the_page_public(resources: dict[str, Any]) -> None:
     # Given: the HTTP API's generated OpenAPI body and the authorizers it defines
     body = resources["HttpApi"]["Properties"]["Body"]
     authorizers = body["components"]["securitySchemes"]
@@ -299,9 +315,9 @@ def test_http_api_when_expanded_leaves_only_the_two_oauth_callbacks_public(resou
         if not {name for requirement in operation.get("security", []) for name in requirement} & set(authorizers)
     }
 
-    # Then: only Visma Connect's redirect target is reachable without the merchant's JWT
-    assert public == {("GET", "/oauth/callback"), ("POST", "/oauth/callback")}
-    assert sum(len(operations) for operations in body["paths"].values()) == 23
+    # Then: only Visma Connect's redirect target and the page (which holds no secret) without the merchant's JWT
+    assert public == {("GET", "/oauth/callback"), ("POST", "/oauth/callback"), ("GET", "/app"), ("GET", "/app/{name}")}
+    assert sum(len(operations) for operations in body["paths"].values()) == 25
     jwt = authorizers["MerchantJwt"]["x-amazon-apigateway-authorizer"]
     assert (jwt["type"], jwt["identitySource"]) == ("jwt", "$request.header.Authorization")
     assert jwt["jwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": [{"Ref": "JwtAudience"}]}

@@ -1,4 +1,4 @@
-"""Visma Connect, Dinero's OAuth server: /connect/authorize (consent is automatic) and /connect/token."""
+"""Visma Connect, Dinero's OAuth server: /connect/authorize (a consent page for browsers) and /connect/token."""
 
 import base64
 import binascii
@@ -6,6 +6,7 @@ import hmac
 import html
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit, urlunsplit
 
+from infra.local.dinero_sandbox import consent_page
 from infra.local.dinero_sandbox.demo_data import DEMO_USER
 from infra.local.dinero_sandbox.messages import Handled, Response, SandboxRequest, json_response, text_response
 from infra.local.dinero_sandbox.oauth_tokens import InvalidGrantError
@@ -77,6 +78,8 @@ def authorize(state: SandboxState, request: SandboxRequest) -> Handled:
         outcome = _error("invalid_request", "code_challenge_method must be S256")
     elif query.get("sandbox_consent") == "deny":
         outcome = _error("access_denied", "The user did not consent to the application")
+    elif consent_page.wanted(request):
+        return Handled(consent_page.render(state, user, request), None, client_id)
     else:
         grant = state.tokens.grant(user, client.client_id, " ".join(scopes))
         code = state.tokens.create_code(

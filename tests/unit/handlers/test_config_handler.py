@@ -52,13 +52,14 @@ def test_every_route_in_the_template_reaches_a_handler_route(api: Api, world: Me
             route.path.replace("{integration_id}", "nope")
             .replace("{kind}", "invoice")
             .replace("{order_integration_id}", "webshop-1")
-            .replace("{order_id}", "00000000-0000-4000-8000-000000000000"),
+            .replace("{order_id}", "00000000-0000-4000-8000-000000000000")
+            .replace("{name}", "app.js"),
             merchant=MERCHANT,
         )
         for route in routes
     }
     # Then: each is answered by our code (our 404 says what is missing), none by the resolver's catch-all 404
-    assert len(answers) == 23
+    assert len(answers) == 25
     unrouted = {key: a.json() for key, a in answers.items() if a.status == 404 and "statusCode" in a.json()}
     assert unrouted == {}
     assert all(answer.status < 500 for answer in answers.values())
