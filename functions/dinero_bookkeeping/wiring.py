@@ -19,8 +19,8 @@ from dinero_bookkeeping.adapters.dynamodb_pending_connections import DynamoPendi
 from dinero_bookkeeping.adapters.dynamodb_rate_limiter import DynamoRateLimiter
 from dinero_bookkeeping.adapters.dynamodb_shipmondo import DynamoShipmondo
 from dinero_bookkeeping.adapters.kms_credentials_cipher import KmsCredentialsCipher
-from dinero_bookkeeping.adapters.shipmondo_client import ShipmondoHttp
 from dinero_bookkeeping.adapters.kms_token_cipher import KmsTokenCipher
+from dinero_bookkeeping.adapters.shipmondo_client import ShipmondoHttp
 from dinero_bookkeeping.adapters.sqs_queue import SqsOrderQueue
 from dinero_bookkeeping.adapters.system_clock import SystemClock
 from dinero_bookkeeping.adapters.token_provider import TokenProvider

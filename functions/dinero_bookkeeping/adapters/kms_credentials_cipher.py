@@ -28,7 +28,9 @@ class KmsCredentialsCipher:
             }
         ).encode()
         try:
-            response = self._kms.encrypt(KeyId=self._key_id, Plaintext=plaintext, EncryptionContext=_context(merchant_id))
+            response = self._kms.encrypt(
+                KeyId=self._key_id, Plaintext=plaintext, EncryptionContext=_context(merchant_id)
+            )
         except (ClientError, BotoCoreError) as error:
             raise RetryableError("KMS could not encrypt the Shipmondo credentials") from error
         return response["CiphertextBlob"]

@@ -48,9 +48,7 @@ class ShipmondoHttp:
     def for_account(self, credentials: ShipmondoCredentials) -> "ShipmondoAccountClient":
         return ShipmondoAccountClient(self, credentials)
 
-    def request(
-        self, credentials: ShipmondoCredentials, method: str, path: str, **options: Any
-    ) -> requests.Response:
+    def request(self, credentials: ShipmondoCredentials, method: str, path: str, **options: Any) -> requests.Response:
         auth = (credentials.api_user, credentials.api_key.get_secret_value())
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             self._pace(credentials.api_user)

@@ -11,7 +11,6 @@ orders entered by hand have none and count as the webshop MANUAL_WEBSHOP.
 """
 
 import re
-
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -65,7 +64,7 @@ def handled_fulfilment_events(merchant_id: str, sales_order: dict[str, Any], now
 # poll does not need them either). Returns, cancellations and payments are for the integrator to add here once their
 # events exist on the queue's contract.
 EventMapper = Callable[[str, dict[str, Any], datetime], Sequence[BaseModel]]
-ACTION_MAPPERS: dict[str, EventMapper] = {action: handled_fulfilment_events for action in FULFILMENT_ACTIONS}
+ACTION_MAPPERS: dict[str, EventMapper] = dict.fromkeys(FULFILMENT_ACTIONS, handled_fulfilment_events)
 
 
 def _sales_order(resource: dict[str, Any]) -> SalesOrder:

@@ -37,9 +37,13 @@ _ERRORS = (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND, HTTPStatus.SERVICE_UNA
     "encrypted, and registers our webhooks in the account. Secrets are never returned.",
     tags=TAGS,
     security=MERCHANT_AUTH,
-    responses=api_responses(HTTPStatus.OK, HTTPStatus.UNAUTHORIZED, HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.SERVICE_UNAVAILABLE),
+    responses=api_responses(
+        HTTPStatus.OK, HTTPStatus.UNAUTHORIZED, HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.SERVICE_UNAVAILABLE
+    ),
 )
-def connect(body: ShipmondoConnectRequest, merchant_id: Merchant, service: ConnectService) -> ShipmondoConnectionResponse:
+def connect(
+    body: ShipmondoConnectRequest, merchant_id: Merchant, service: ConnectService
+) -> ShipmondoConnectionResponse:
     connection = service.connect(merchant_id, body.api_user, body.api_key, body.webhook_key)
     metrics.add_metric(name="ShipmondoConnected", unit="Count", value=1)
     return ShipmondoConnectionResponse.from_connection(connection)

@@ -1,5 +1,5 @@
-"""Use case: backfill a period. The merchant (API) or the operator (CLI) names a from–to period; the sales orders
-created in it are read a few pages per step (the scheduled poll takes one step per run, the CLI steps with a pause),
+"""Use case: backfill a period. The merchant (API) names a from-to period; the sales orders
+created in it are read a few pages per step (the scheduled poll takes one step per run: a bounded pace),
 and each handled fulfilment without an order record is enqueued. Invoices carry the fulfilment's own date; orders
 already invoiced are skipped. Progress: found, enqueued, skipped, and how many of the enqueued are invoiced now."""
 

@@ -41,7 +41,9 @@ class IngestShipmondoService:
         merchant_id = self.store.hook_owner(hook_id) if hook_id else None
         credentials = self.store.load_credentials(merchant_id) if merchant_id else None
         if merchant_id is None or credentials is None:
-            return self._reject(delivery_id, body, headers, HTTPStatus.NOT_FOUND, "No Shipmondo connection has this URL")
+            return self._reject(
+                delivery_id, body, headers, HTTPStatus.NOT_FOUND, "No Shipmondo connection has this URL"
+            )
         logger.append_keys(merchant_id=merchant_id)
         now = self.clock.now()
         try:

@@ -60,10 +60,13 @@ def list_sales_orders(account: Account, query: dict[str, str]) -> Answer:
 
 
 def _served_webhook(hook: dict[str, Any]) -> dict[str, Any]:
-    return checked("Webhook", {name: value for name, value in hook.items() if name != "key"})
+    served: dict[str, Any] = checked("Webhook", {name: value for name, value in hook.items() if name != "key"})
+    return served
 
 
-def handle(state: ShipmondoSandboxState, account: Account, method: str, path: str, query: dict[str, str], body: Any) -> Answer:
+def handle(
+    state: ShipmondoSandboxState, account: Account, method: str, path: str, query: dict[str, str], body: Any
+) -> Answer:
     if method == "GET" and path == "/account":
         return 200, checked("account_200_response", {"name": account.name, "country_code": "DK"}), {}
     if method == "GET" and path == "/sales_orders":

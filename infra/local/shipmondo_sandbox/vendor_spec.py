@@ -52,7 +52,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("spec", type=Path)
     spec = yaml_parse(parser.parse_args().spec.read_text(encoding="utf-8"))
-    SUBSET_PATH.write_text(json.dumps(build_subset(spec), indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    SUBSET_PATH.write_text(
+        json.dumps(build_subset(spec), indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":
