@@ -132,7 +132,6 @@ def run_demo(system: LocalSystem, say: Callable[[str], None] = print) -> DemoRes
     _print_orders(orders, say)
     _print_invoices(system, pro_org["organization_id"], say)
     run_shipmondo_demo(system, api, pro_org["integration_id"], say)
-    orders = api.call("GET", f"{integration}/orders")["orders"]
     return DemoResult(integration_id=pro_org["integration_id"], organizations=organizations, orders=orders)
 
 

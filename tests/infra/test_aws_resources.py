@@ -163,6 +163,8 @@ def test_environment_when_overrides_supplied_resolves_globals_to_local_resources
         "DINERO_RATE_LIMIT_PER_MINUTE": "80",
         "RECORD_RETENTION_DAYS": "90",
         "ORDER_MAX_RECEIVES": "5",
+        "SHIPMONDO_API_URL": "https://app.shipmondo.com/api/public/v3",
+        "SHIPMONDO_MIN_REQUEST_INTERVAL_SECONDS": "0.5",
         "POWERTOOLS_SERVICE_NAME": "dinero-bookkeeping",
         "POWERTOOLS_METRICS_NAMESPACE": "DineroBookkeeping",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -211,10 +213,11 @@ def test_read_http_routes_when_template_read_requires_auth_everywhere_but_oauth_
     routes = read_http_routes(template)
 
     # Then: every route with its handler, and only the callbacks open
-    assert len(routes) == 21
+    assert len(routes) == 28
     assert {(route.method, route.path) for route in routes if not route.requires_auth} == {
         ("GET", "/oauth/callback"),
         ("POST", "/oauth/callback"),
+        ("POST", "/shipmondo/webhooks/{hook_id}"),
     }
     handlers = {(route.method, route.path): route.function.handler for route in routes}
     assert handlers[("POST", "/oauth/connect")] == "dinero_bookkeeping.handlers.oauth_handler.lambda_handler"

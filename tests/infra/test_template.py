@@ -14,7 +14,13 @@ from dinero_bookkeeping.domain.order_record import OrderRecord
 from infra.local.aws_resources import referenced_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FUNCTION_IDS = ("OrderFunction", "OAuthFunction", "ConfigFunction")
+FUNCTION_IDS = (
+    "OrderFunction",
+    "OAuthFunction",
+    "ConfigFunction",
+    "ShipmondoWebhookFunction",
+    "ShipmondoPollFunction",
+)
 
 
 class _NoManagedPolicies:
@@ -292,8 +298,12 @@ def test_http_api_when_expanded_leaves_only_the_two_oauth_callbacks_public(resou
     }
 
     # Then: only Visma Connect's redirect target is reachable without the merchant's JWT
-    assert public == {("GET", "/oauth/callback"), ("POST", "/oauth/callback")}
-    assert sum(len(operations) for operations in body["paths"].values()) == 21
+    assert public == {
+        ("GET", "/oauth/callback"),
+        ("POST", "/oauth/callback"),
+        ("POST", "/shipmondo/webhooks/{hook_id}"),
+    }
+    assert sum(len(operations) for operations in body["paths"].values()) == 28
     jwt = authorizers["MerchantJwt"]["x-amazon-apigateway-authorizer"]
     assert (jwt["type"], jwt["identitySource"]) == ("jwt", "$request.header.Authorization")
     assert jwt["jwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": [{"Ref": "JwtAudience"}]}
@@ -309,7 +319,10 @@ def test_function_when_expanded_runs_python_3_12_on_arm_with_tracing_and_json_lo
 
     # Then: the Globals apply
     assert (properties["Runtime"], properties["Architectures"]) == ("python3.12", ["arm64"])
-    assert (properties["Timeout"], properties["MemorySize"]) == (30, 512)
+    assert (properties["Timeout"], properties["MemorySize"]) == (
+        {"ShipmondoWebhookFunction": 3, "ShipmondoPollFunction": 300}.get(function_id, 30),
+        512,
+    )
     assert properties["TracingConfig"] == {"Mode": "Active"}
     assert properties["LoggingConfig"] == {"LogFormat": "JSON"}
     assert properties["Handler"].startswith("dinero_bookkeeping.handlers.")
@@ -334,6 +347,8 @@ def test_function_environment_when_expanded_names_every_setting_the_code_reads(r
         "DINERO_RATE_LIMIT_PER_MINUTE",
         "RECORD_RETENTION_DAYS",
         "ORDER_MAX_RECEIVES",
+        "SHIPMONDO_API_URL",
+        "SHIPMONDO_MIN_REQUEST_INTERVAL_SECONDS",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
