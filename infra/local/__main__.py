@@ -31,6 +31,7 @@ def main() -> None:
                 f'POST {system.gateway_url}/oauth/complete {{"handle": …}} with the handle of the redirect to APP_URL.'
             )
         system.start_pollers()
+        system.scheduler.start()  # the Shipmondo catch-up poll, at the template's rate
         _print_serving(system)
         stop = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -49,13 +50,15 @@ Serving until Ctrl-C.
     e.g. curl -H 'Authorization: Bearer {token}' {system.gateway_url}/integrations
   OAuth callback:                           {system.gateway_url}/oauth/callback
   moto (DynamoDB, SQS, KMS):                {system.moto_endpoint}
+  Shipmondo sandbox:                        {system.shipmondo.url}
   order queue:                              {system.resources.order_queue_url}
   dead-letter queue:                        {system.resources.order_dead_letter_queue_url}
 Operator tools against this runtime (another terminal):
   export AWS_ENDPOINT_URL={system.moto_endpoint} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
          AWS_DEFAULT_REGION=eu-west-1 TABLE_NAME={system.resources.table_name} \\
          ORDER_QUEUE_URL={system.resources.order_queue_url} \\
-         ORDER_DEAD_LETTER_QUEUE_URL={system.resources.order_dead_letter_queue_url}
+         ORDER_DEAD_LETTER_QUEUE_URL={system.resources.order_dead_letter_queue_url} \\
+         TOKEN_KEY_ID={system.resources.token_key_id} SHIPMONDO_API_URL={system.shipmondo.url}
   .venv/bin/dinero-bookkeeping send-order tests/data/orders/with_discount.json
   .venv/bin/dinero-bookkeeping failed
   .venv/bin/dinero-bookkeeping --help"""

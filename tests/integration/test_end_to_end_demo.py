@@ -21,7 +21,7 @@ def test_demo_connects_configures_and_books_the_sample_orders(system: LocalSyste
     }
     # Then: one invoice per order, the duplicate delivery made none
     invoices = {invoice["ExternalReference"]: invoice for invoice in system.sandbox.state.invoices(DEMO_PRO_ORG_ID)}
-    # The samples sent to the queue, then the Shipmondo orders: 10425's webhook was dropped, the catch-up poll brought it.
+    # The samples sent to the queue, then the Shipmondo orders (10425's webhook was dropped: the poll brought it).
     assert sorted(invoices) == ["10421", "10422", "10423", "10424", "10425", "10430"]
     assert {invoices[number]["Status"] for number in ("10424", "10425", "10430")} == {"Booked"}
     assert (invoices["10421"]["Status"], invoices["10423"]["Status"]) == ("Booked", "Booked")

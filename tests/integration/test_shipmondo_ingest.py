@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+import pytest
 import requests
 
 from infra.local.demo import ACCOUNTS, MERCHANT, MerchantApi, connect_dinero
@@ -15,6 +16,7 @@ from infra.local.demo_shipmondo import API_KEY, API_USER, WEBHOOK_KEY, WEBSHOP, 
 from infra.local.dinero_sandbox import DEMO_PRO_ORG_ID
 from infra.local.system import LocalSystem
 from infra.operator_cli import Operator, Resources
+from infra.operator_cli import main as operator_main
 
 
 def _configured(system: LocalSystem) -> tuple[MerchantApi, str]:
@@ -160,6 +162,31 @@ def test_backfill_enqueues_the_period_and_skips_invoiced_orders(system: LocalSys
     assert progress["found"] == 2
     assert progress["already_invoiced"] + progress["enqueued"] == 2
     assert progress["invoiced"] == progress["enqueued"]
+    assert sorted(order["order_number"] for order in _orders(api, integration)) == sorted(
+        [invoiced["order_id"], missed["order_id"]]
+    )
+
+
+def test_operator_backfill_shows_progress_and_skips_invoiced_orders(
+    system: LocalSystem, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert system.resources is not None
+    monkeypatch.setenv("ORDER_DEAD_LETTER_QUEUE_URL", system.resources.order_dead_letter_queue_url)
+    api, integration = _configured(system)
+    state = system.shipmondo.state
+    invoiced, missed = (state.add_order(API_USER, order) for order in sandbox_orders()[:2])
+    state.fulfil(API_USER, invoiced["id"])
+    state.drop_deliveries(1)
+    state.fulfil(API_USER, missed["id"])
+    system.drain_orders()
+    system.start_pollers()  # the worker books in the background while the operator waits
+    now = datetime.now(UTC)
+    period = ["--from", (now - timedelta(hours=1)).isoformat(), "--to", (now + timedelta(minutes=1)).isoformat()]
+    operator_main(["backfill", MERCHANT, *period, "--pause", "0", "--wait", "60"])
+    output = capsys.readouterr().out
+    assert "[##############################] page 1/1" in output
+    assert "found 2  enqueued 1  already invoiced 1  unlinked 0  invoiced 1" in output
+    assert output.rstrip().endswith("done")
     assert sorted(order["order_number"] for order in _orders(api, integration)) == sorted(
         [invoiced["order_id"], missed["order_id"]]
     )

@@ -126,7 +126,7 @@ class DynamoShipmondo:
         item = to_item(
             backfill,
             **backfill_key(backfill.merchant_id, backfill.backfill_id),
-            **(running if backfill.status is BackfillStatus.RUNNING else {}),
+            **(running if backfill.status is BackfillStatus.RUNNING and backfill.stepped_by == "schedule" else {}),
         )
         with dynamodb_errors("save backfill"):
             self._table.put_item(Item=item)

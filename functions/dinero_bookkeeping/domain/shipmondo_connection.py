@@ -4,6 +4,7 @@ webhooks reach us, and how far the catch-up poll has read. Backfills of a period
 import secrets
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -59,6 +60,8 @@ class Backfill(BaseModel):
     created_from: datetime
     created_to: datetime
     status: BackfillStatus = BackfillStatus.RUNNING
+    # Who takes its steps: the scheduled poll (API backfills) or the operator's CLI, which paces its own.
+    stepped_by: Literal["schedule", "operator"] = "schedule"
     next_page: int = 1
     total_pages: int | None = None
     total_count: int | None = None

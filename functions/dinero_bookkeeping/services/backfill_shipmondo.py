@@ -6,6 +6,7 @@ already invoiced are skipped. Progress: found, enqueued, skipped, and how many o
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from uuid import UUID
 
 from dinero_bookkeeping.domain.errors import BookkeepingError, InvalidRequestError, NotFoundError
@@ -36,7 +37,14 @@ class BackfillShipmondoService:
     clock: Clock
     pages_per_step: int = 5
 
-    def start(self, merchant_id: str, created_from: datetime, created_to: datetime) -> Backfill:
+    def start(
+        self,
+        merchant_id: str,
+        created_from: datetime,
+        created_to: datetime,
+        *,
+        stepped_by: Literal["schedule", "operator"] = "schedule",
+    ) -> Backfill:
         now = self.clock.now()
         created_to = min(created_to, now)
         if created_from >= created_to:
@@ -50,6 +58,7 @@ class BackfillShipmondoService:
             merchant_id=merchant_id,
             created_from=created_from,
             created_to=created_to,
+            stepped_by=stepped_by,
             created_at=now,
             updated_at=now,
         )
