@@ -182,7 +182,8 @@ def resources_from(stack: str | None, session: boto3.session.Session) -> Resourc
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
         raise SystemExit(f"pass --stack NAME or set {', '.join(missing)}")
-    return Resources(*(os.environ[name] for name in names), token_key_id=os.environ.get("TOKEN_KEY_ID", ""))
+    table_name, queue_url, dead_letter_queue_url = (os.environ[name] for name in names)
+    return Resources(table_name, queue_url, dead_letter_queue_url, os.environ.get("TOKEN_KEY_ID", ""))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
