@@ -39,9 +39,20 @@ class PollShipmondoService:
     max_window: timedelta = timedelta(days=1)
 
     def poll_all(self) -> list[PollOutcome]:
+        """Every merchant in turn. An unexpected fault of one merchant's poll does not stop the others' (its watermark
+        stays); it is raised once all were polled, so the run counts as failed and the alarm sees it."""
         outcomes = []
+        unexpected: list[Exception] = []
         for connection in self.store.list_connections():
-            outcome = self.poll(connection)
+            try:
+                outcome = self.poll(connection)
+            except Exception as error:
+                # The type only: an exception's text may quote an order.
+                logger.error(
+                    "Shipmondo poll failed", merchant_id=connection.merchant_id, error_type=type(error).__name__
+                )
+                unexpected.append(error)
+                continue
             logger.info(
                 "Shipmondo poll",
                 merchant_id=connection.merchant_id,
@@ -50,6 +61,8 @@ class PollShipmondoService:
                 enqueued=outcome.count.enqueued,
             )
             outcomes.append(outcome)
+        if unexpected:
+            raise unexpected[0]
         return outcomes
 
     def poll(self, connection: ShipmondoConnection) -> PollOutcome:

@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 
 from dinero_bookkeeping.domain.errors import RetryableError
@@ -154,3 +155,24 @@ def test_a_long_outage_is_caught_up_a_day_per_run() -> None:
     (outcome,) = world.service.poll_all()
     assert outcome.advanced
     assert world.watermark_now() == world.clock.now() - timedelta(hours=hours_behind - 24)
+
+
+def test_one_merchants_unexpected_fault_does_not_stop_the_others_and_fails_the_run() -> None:
+    world = World()
+    world.add_handled_order(1)
+    broken = world.store.get_connection(MERCHANT)
+    assert broken is not None
+    world.store.connections = {"broken": broken.model_copy(update={"merchant_id": "broken"}), MERCHANT: broken}
+    world.store.credentials["broken"] = world.store.credentials[MERCHANT].model_copy(update={"api_user": "nobody"})
+    original = world.service.shipmondo
+
+    class Crashing:
+        def for_account(self, credentials: ShipmondoCredentials) -> Any:
+            if credentials.api_user == "nobody":
+                raise KeyError("unexpected")
+            return original.for_account(credentials)
+
+    world.service.shipmondo = Crashing()
+    with pytest.raises(KeyError):
+        world.service.poll_all()
+    assert world.enqueued_orders() == [1] and world.watermark_now() == world.clock.now()
