@@ -216,6 +216,9 @@ def test_role_policies_when_expanded_grant_no_wildcard_action_on_data_services(r
         # Stores fresh token sets and uses them from memory: it never needs to decrypt.
         ("OAuthFunction", {"kms:Encrypt"}),
         ("ConfigFunction", {"kms:Encrypt", "kms:Decrypt"}),
+        # Read the merchant's stored Shipmondo credentials (webhook key, API key); they never store any.
+        ("ShipmondoWebhookFunction", {"kms:Decrypt"}),
+        ("ShipmondoPollFunction", {"kms:Decrypt"}),
     ],
 )
 def test_function_kms_permissions_when_expanded_are_exactly_the_specified_actions_on_token_key(
@@ -236,6 +239,8 @@ def test_function_kms_permissions_when_expanded_are_exactly_the_specified_action
         ("OrderFunction", {"sqs:ChangeMessageVisibility", "sqs:SendMessage"}),
         ("OAuthFunction", set()),
         ("ConfigFunction", {"sqs:SendMessage"}),
+        ("ShipmondoWebhookFunction", {"sqs:SendMessage"}),
+        ("ShipmondoPollFunction", {"sqs:SendMessage"}),
     ],
 )
 def test_function_sqs_permissions_when_expanded_are_exactly_the_specified_actions_on_order_queue(
@@ -390,3 +395,30 @@ def test_lambda_requirements_when_compared_to_pyproject_are_the_same_pins() -> N
 
     # Then: they are the same, so tests run against what is deployed
     assert sorted(requirements) == sorted(dependencies)
+
+
+def test_webhook_function_when_expanded_reads_single_items_writes_rejected_events_and_has_no_secret(
+    resources: dict[str, Any],
+) -> None:
+    # Given: the webhook function's role (public route in front of it)
+    # When: its DynamoDB and Secrets Manager grants are collected
+    dynamodb = _granted(resources, "ShipmondoWebhookFunction", "dynamodb")
+    secrets = _granted(resources, "ShipmondoWebhookFunction", "secretsmanager")
+
+    # Then: get and put on the table itself; no queries, scans, updates, deletes; no Dinero secret
+    assert dynamodb == {action: {"Table"} for action in ("dynamodb:GetItem", "dynamodb:PutItem")}
+    assert secrets == {}
+
+
+def test_poll_function_when_expanded_runs_on_a_schedule_from_its_parameter(resources: dict[str, Any]) -> None:
+    # Given: the expanded template
+    # When: its EventBridge rules are read
+    rules = list(_of_type(resources, "AWS::Events::Rule").values())
+
+    # Then: one, at the ShipmondoPollSchedule rate, invoking the poll function
+    assert len(rules) == 1
+    assert rules[0]["Properties"]["ScheduleExpression"] == {"Ref": "ShipmondoPollSchedule"}
+    assert rules[0]["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ShipmondoPollFunction", "Arn"]}
+    dynamodb = _granted(resources, "ShipmondoPollFunction", "dynamodb")
+    assert set(dynamodb) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+    assert _granted(resources, "ShipmondoPollFunction", "secretsmanager") == {}
