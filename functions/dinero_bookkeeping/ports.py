@@ -300,5 +300,11 @@ class RecordLookup(Protocol):
     def get_record(self, integration_id: str, invoice_guid: UUID) -> OrderRecord | None: ...
 
 
+class RecordStatuses(Protocol):
+    def statuses(self, keys: list[tuple[str, UUID]]) -> dict[UUID, OrderStatus]:
+        """The status of each existing record among (integration id, invoice guid), read in batches."""
+        ...
+
+
 class EventRejecter(Protocol):
     def reject_event(self, message_id: str, body: str, reason: str, now: datetime) -> None: ...

@@ -64,7 +64,7 @@ class ShipmondoSettings(AwsSettings):
     SHIPMONDO_BACKFILL_PAGES_PER_RUN: int = Field(default=5, ge=1, le=100)
     RECORD_RETENTION_DAYS: int = Field(default=90, ge=1, le=3650)
     # The webhooks are registered on the API that serves the OAuth callback: its base URL is derived from it.
-    OAUTH_REDIRECT_URL: str = ""
+    OAUTH_REDIRECT_URL: str = Field(min_length=1)
 
     @property
     def webhook_base_url(self) -> str:

@@ -5,9 +5,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from dinero_bookkeeping import wiring
 from dinero_bookkeeping.domain.errors import InvalidRequestError
+from dinero_bookkeeping.domain.order_record import OrderStatus
 from dinero_bookkeeping.domain.shipmondo_connection import (
     Backfill,
     BackfillStatus,
@@ -134,6 +136,15 @@ class FakeShipmondo:
         return account
 
 
+@dataclass
+class InMemoryRecordStatuses:
+    history: InMemoryOrderHistory
+
+    def statuses(self, keys: list[tuple[str, UUID]]) -> dict[UUID, OrderStatus]:
+        found = {guid: self.history.get_record(integration_id, guid) for integration_id, guid in keys}
+        return {guid: record.status for guid, record in found.items() if record is not None}
+
+
 class ShipmondoWorld:
     """The Shipmondo use cases on in-memory fakes sharing a MerchantWorld's stores, for the handlers' unit tests."""
 
@@ -146,7 +157,9 @@ class ShipmondoWorld:
         self.connect = ConnectShipmondoService(
             self.store, self.shipmondo, clock, "https://api.example/shipmondo/webhooks"
         )
-        self.backfill = BackfillShipmondoService(self.store, self.shipmondo, feed, records, clock)
+        self.backfill = BackfillShipmondoService(
+            self.store, self.shipmondo, feed, InMemoryRecordStatuses(records), clock
+        )
         self.ingest = IngestShipmondoService(self.store, queue, records, clock)
 
     def overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:

@@ -13,7 +13,7 @@ from dinero_bookkeeping.domain.errors import BookkeepingError, InvalidRequestErr
 from dinero_bookkeeping.domain.order_record import OrderStatus
 from dinero_bookkeeping.domain.shipmondo_connection import Backfill, BackfillStatus
 from dinero_bookkeeping.observability import logger
-from dinero_bookkeeping.ports import Clock, RecordLookup, ShipmondoGateway, ShipmondoStore
+from dinero_bookkeeping.ports import Clock, RecordStatuses, ShipmondoGateway, ShipmondoStore
 from dinero_bookkeeping.services.shipmondo_feed import ShipmondoOrderFeed
 
 MAX_PERIOD = timedelta(days=92)
@@ -33,7 +33,7 @@ class BackfillShipmondoService:
     store: ShipmondoStore
     shipmondo: ShipmondoGateway
     feed: ShipmondoOrderFeed
-    records: RecordLookup
+    records: RecordStatuses
     clock: Clock
     pages_per_step: int = 5
 
@@ -70,21 +70,19 @@ class BackfillShipmondoService:
         backfill = self.store.get_backfill(merchant_id, backfill_id)
         if backfill is None:
             raise NotFoundError(f"Backfill {backfill_id} not found")
-        invoiced = 0
-        for integration_id, guid in backfill.enqueued_records:
-            record = self.records.get_record(integration_id, UUID(guid))
-            invoiced += record is not None and record.status in INVOICED
-        return BackfillProgress(backfill, invoiced)
+        statuses = self.records.statuses(
+            [(integration_id, UUID(guid)) for integration_id, guid in backfill.enqueued_records]
+        )
+        return BackfillProgress(backfill, sum(status in INVOICED for status in statuses.values()))
 
     def run_due(self) -> list[Backfill]:
         """One step of every running backfill (the scheduled poll calls this)."""
         return [self.step(backfill) for backfill in self.store.running_backfills()]
 
     def step(self, backfill: Backfill) -> Backfill:
-        """Read up to pages_per_step pages from where the backfill stopped; a failure stops it with the reason
-        (nothing enqueued is lost: a new backfill of the period skips what is recorded)."""
+        """Read up to pages_per_step pages from where the backfill stopped; progress is saved either way."""
         now = self.clock.now()
-        updates: dict[str, object] = {}
+        updates: dict[str, object] = {"reason": None}
         current = backfill
         try:
             credentials = self.store.load_credentials(backfill.merchant_id)
@@ -117,11 +115,10 @@ class BackfillShipmondoService:
                     break
                 page_number += 1
         except BookkeepingError as error:
-            # Retryable faults end the step, not the backfill: the next step reads the same page again.
-            if not isinstance(error, NotFoundError | InvalidRequestError):
-                self.store.put_backfill(current.model_copy(update={"reason": str(error), "updated_at": now}))
-                return current
-            updates |= {"status": BackfillStatus.FAILED, "reason": str(error)}
+            updates["reason"] = str(error)
+            # Credentials gone or refused end the backfill; other faults end the step (the next reads the same page).
+            if isinstance(error, NotFoundError | InvalidRequestError):
+                updates["status"] = BackfillStatus.FAILED
         finished = current.model_copy(update={**updates, "updated_at": now})
         self.store.put_backfill(finished)
         return finished

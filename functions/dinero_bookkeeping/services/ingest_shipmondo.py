@@ -62,7 +62,9 @@ class IngestShipmondoService:
             return self._reject(delivery_id, body, headers, HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
         for event in events:
             self.queue.send(event.model_dump_json())
-        logger.info("webhook enqueued", action=message.action, events=len(events))
+        # Shipmondo's ids for the record (SMD-User is left out: it may name a person).
+        ids = {name.replace("-", "_"): value for name, value in message.headers.items() if name != "smd-user"}
+        logger.info("webhook enqueued", events=len(events), **ids)
         return IngestOutcome(HTTPStatus.OK, f"Enqueued {len(events)} events", enqueued=len(events))
 
     def _reject(
