@@ -63,8 +63,13 @@ class IngestShipmondoService:
         for event in events:
             self.queue.send(event.model_dump_json())
         # Shipmondo's ids for the record (SMD-User is left out: it may name a person).
-        ids = {name.replace("-", "_"): value for name, value in message.headers.items() if name != "smd-user"}
-        logger.info("webhook enqueued", events=len(events), **ids)
+        logger.info(
+            "webhook enqueued",
+            events=len(events),
+            action=message.action,
+            webhook_id=message.headers.get("smd-webhook-id"),
+            resource_id=message.headers.get("smd-resource-id"),
+        )
         return IngestOutcome(HTTPStatus.OK, f"Enqueued {len(events)} events", enqueued=len(events))
 
     def _reject(
