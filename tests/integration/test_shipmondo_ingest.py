@@ -91,6 +91,24 @@ def test_a_dropped_webhook_is_recovered_by_the_poll_and_duplicates_give_one_invo
     assert api.call("GET", "/shipmondo/connection")["last_poll_result"].startswith("Read 2 handled")
 
 
+def test_a_webhook_and_the_poll_enqueueing_the_same_fulfilment_give_one_invoice(system: LocalSystem) -> None:
+    api, integration = _configured(system)
+    state = system.shipmondo.state
+    order = state.add_order(API_USER, sandbox_orders()[0])
+    state.fulfil(API_USER, order["id"])  # the webhook enqueues it ...
+    system.run_schedules()  # ... and the poll too, before the worker has recorded it
+    assert system.session is not None and system.resources is not None
+    attributes = system.session.client("sqs").get_queue_attributes(
+        QueueUrl=system.resources.order_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "2"
+    system.drain_orders()
+    assert [(o["order_number"], o["status"]) for o in _orders(api, integration)] == [(order["order_id"], "booked")]
+    assert system.sandbox is not None
+    references = [invoice["ExternalReference"] for invoice in system.sandbox.state.invoices(DEMO_PRO_ORG_ID)]
+    assert references == [order["order_id"]]
+
+
 def _bad_webhook(system: LocalSystem, hook_url: str, body: str) -> requests.Response:
     return requests.post(hook_url, data=body, headers={"SMD-Action": "create_fulfillment"}, timeout=10)
 

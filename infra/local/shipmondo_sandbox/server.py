@@ -78,7 +78,7 @@ def handle(
         if not isinstance(body, dict) or schema_errors("WebhookCreate", body):
             return 422, {"error": "invalid webhook"}, {}
         stamp = now_iso()
-        hook = {**body, "id": state._new_id(), "active": True, "created_at": stamp, "updated_at": stamp}
+        hook = {**body, "id": state.new_id(), "active": True, "created_at": stamp, "updated_at": stamp}
         account.webhooks[hook["id"]] = hook
         return 200, [_served_webhook(hook)], {}
     if method == "DELETE" and path.startswith("/webhooks/"):

@@ -89,7 +89,7 @@ class ShipmondoSandboxState:
             order = self.accounts[api_user].orders[sales_order_id]
             stamp = now_iso()
             fulfilment = {
-                "id": self._new_id(),
+                "id": self.new_id(),
                 "code": f"{order['order_id']}-{len(order['order_fulfillments']) + 1}",
                 "type": "outbound",
                 "cancelled": False,
@@ -97,7 +97,7 @@ class ShipmondoSandboxState:
                 "created_at": stamp,
                 "updated_at": stamp,
                 "fulfillment_lines": [
-                    {"id": self._new_id(), "order_line_id": line["id"], "shipped_quantity": line["quantity"]}
+                    {"id": self.new_id(), "order_line_id": line["id"], "shipped_quantity": line["quantity"]}
                     for line in order["order_lines"]
                 ],
             }
@@ -150,6 +150,6 @@ class ShipmondoSandboxState:
             with self.lock:
                 self.deliveries.append(Delivery(hook["id"], action, order["id"], status, dropped))
 
-    def _new_id(self) -> int:
+    def new_id(self) -> int:
         self._next_id += 1
         return self._next_id
