@@ -7,6 +7,7 @@ With DINERO_API_URL and VISMA_CONNECT_URL (and the client id, secret and redirec
 import os
 import signal
 import threading
+from datetime import UTC, datetime, timedelta
 
 from infra.local.demo import MERCHANT, run_demo
 from infra.local.system import DineroEndpoints, LocalSystem
@@ -43,6 +44,8 @@ def main() -> None:
 def _print_serving(system: LocalSystem) -> None:
     assert system.resources is not None
     token = system.merchant_token(MERCHANT)
+    now = datetime.now(UTC).replace(microsecond=0)
+    week_ago = now - timedelta(days=7)
     print(
         f"""
 Serving until Ctrl-C.
@@ -61,6 +64,7 @@ Operator tools against this runtime (another terminal):
          TOKEN_KEY_ID={system.resources.token_key_id} SHIPMONDO_API_URL={system.shipmondo.url}
   .venv/bin/dinero-bookkeeping send-order tests/data/orders/with_discount.json
   .venv/bin/dinero-bookkeeping failed
+  .venv/bin/dinero-bookkeeping backfill {MERCHANT} --from {week_ago} --to {now}
   .venv/bin/dinero-bookkeeping --help"""
     )
 
