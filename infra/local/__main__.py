@@ -44,8 +44,8 @@ def main() -> None:
 def _print_serving(system: LocalSystem) -> None:
     assert system.resources is not None
     token = system.merchant_token(MERCHANT)
-    now = datetime.now(UTC).replace(microsecond=0)
-    week_ago = now - timedelta(days=7)
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    week_ago = (datetime.now(UTC).replace(microsecond=0) - timedelta(days=7)).isoformat()
     print(
         f"""
 Serving until Ctrl-C.
