@@ -116,9 +116,11 @@ class HttpRoute:
 
 @dataclass
 class _Resolver:
-    """Resolves Ref, Fn::GetAtt and Fn::Sub against the resources created so far, parameters and pseudo parameters."""
+    """Resolves Ref, Fn::GetAtt, Fn::Sub and Fn::FindInMap against the resources created so far, parameters (their
+    defaults), the template's Mappings and pseudo parameters."""
 
     parameters: Mapping[str, Any]
+    mappings: Mapping[str, Any]
     resource_types: Mapping[str, str]
     pseudo_parameters: Mapping[str, Callable[[], str]]
     refs: dict[str, str] = field(default_factory=dict)
@@ -134,6 +136,8 @@ class _Resolver:
                     return self._get_att(argument, where)
                 if key == "Fn::Sub":
                     return self._sub(argument, where)
+                if key == "Fn::FindInMap":
+                    return self._find_in_map(argument, where)
                 if key.startswith("Fn::"):
                     raise TemplateError(f"{where}: {key} is not supported by the local bootstrap")
             return {key: self.resolve(item, f"{where}.{key}") for key, item in value.items()}
@@ -166,6 +170,17 @@ class _Resolver:
             return self.attributes[logical_id][attribute]
         except KeyError:
             raise TemplateError(f"{where}: cannot resolve {logical_id}.{attribute} locally") from None
+
+    def _find_in_map(self, argument: Any, where: str) -> Any:
+        if not (isinstance(argument, list) and len(argument) == 3):
+            raise TemplateError(f"{where}: Fn::FindInMap needs [map, top-level key, second-level key]")
+        map_name, top_key, second_key = (
+            _as_text(self.resolve(part, f"{where}.Fn::FindInMap[{index}]")) for index, part in enumerate(argument)
+        )
+        try:
+            return self.mappings[map_name][top_key][second_key]
+        except (KeyError, TypeError):
+            raise TemplateError(f"{where}: no {map_name}.{top_key}.{second_key} in Mappings") from None
 
     def _sub(self, argument: Any, where: str) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument
@@ -318,7 +333,7 @@ def read_http_routes(template: Mapping[str, Any]) -> tuple[HttpRoute, ...]:
 
 
 def read_schedules(template: Mapping[str, Any]) -> tuple[ScheduleEventSource, ...]:
-    resolver = _Resolver(template.get("Parameters", {}), {}, {})
+    resolver = _Resolver(template.get("Parameters", {}), template.get("Mappings", {}), {}, {})
     return tuple(
         ScheduleEventSource(
             function=function,
@@ -394,6 +409,7 @@ def _resolver_for(template: Mapping[str, Any], session: boto3.session.Session, s
     partition = session.get_partition_for_region(region)
     return _Resolver(
         parameters=template.get("Parameters", {}),
+        mappings=template.get("Mappings", {}),
         resource_types={logical_id: resource["Type"] for logical_id, resource in template["Resources"].items()},
         pseudo_parameters={
             "AWS::AccountId": account_id,

@@ -168,6 +168,8 @@ def test_environment_when_overrides_supplied_resolves_globals_to_local_resources
         "POWERTOOLS_SERVICE_NAME": "dinero-bookkeeping",
         "POWERTOOLS_METRICS_NAMESPACE": "DineroBookkeeping",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        # Tracing defaults to PassThrough, which turns Powertools' tracer off.
+        "POWERTOOLS_TRACE_DISABLED": "true",
         **REQUIRED_OVERRIDES,
     }
 
@@ -277,3 +279,15 @@ def test_read_functions_when_function_declares_own_environment_raises_template_e
     # When & Then: refused, pointing at Globals
     with pytest.raises(TemplateError, match="Globals"):
         read_functions(template)
+
+
+def test_environment_when_mapping_lacks_the_parameters_value_raises_naming_the_variable(
+    session: boto3.session.Session, tmp_path: Path
+) -> None:
+    # Given: a Tracing default the TracingMode mapping has no entry for
+    path = _template_with(tmp_path, "    Default: PassThrough\n", "    Default: Sampled\n")
+    resources = create_resources(path, session, prefix="infra-test")
+
+    # When & Then: resolving the environment names the variable and the missing mapping entry
+    with pytest.raises(TemplateError, match=r"POWERTOOLS_TRACE_DISABLED.*TracingMode\.Sampled\.TraceDisabled"):
+        resources.environment(REQUIRED_OVERRIDES)

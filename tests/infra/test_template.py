@@ -175,18 +175,25 @@ def test_alarms_when_expanded_watch_dead_letter_queue_depth_and_every_functions_
     # When: its alarms are read
     alarms = [alarm["Properties"] for alarm in _of_type(resources, "AWS::CloudWatch::Alarm").values()]
 
-    # Then: the DLQ depth and each function's errors alarm the topic
+    # Then: the DLQ depth, the order queue's draining and each function's errors alarm the topic
+    metrics = [
+        query["MetricStat"]["Metric"] for alarm in alarms for query in alarm.get("Metrics", []) if "MetricStat" in query
+    ] + [alarm for alarm in alarms if "MetricName" in alarm]
     watched = {
-        (alarm["Namespace"], alarm["MetricName"], next(iter(referenced_ids(alarm["Dimensions"])))) for alarm in alarms
+        (metric["Namespace"], metric["MetricName"], next(iter(referenced_ids(metric["Dimensions"])), None))
+        for metric in metrics
     }
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "OrderDeadLetterQueue") in watched
     assert ("AWS/SQS", "ApproximateAgeOfOldestMessage", "OrderQueue") in watched
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "OrderQueue") in watched
     lambda_functions = set(_of_type(resources, "AWS::Lambda::Function"))
     assert lambda_functions == set(FUNCTION_IDS)
     for function_id in lambda_functions:
         assert ("AWS/Lambda", "Errors", function_id) in watched
     assert all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms)
-    dead_letter_alarm = next(alarm for alarm in alarms if alarm["MetricName"] == "ApproximateNumberOfMessagesVisible")
+    dead_letter_alarm = next(
+        alarm for alarm in alarms if alarm.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    )
     assert (dead_letter_alarm["Threshold"], dead_letter_alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
     assert dead_letter_alarm["TreatMissingData"] == "notBreaching"
 
@@ -315,7 +322,7 @@ def test_http_api_when_expanded_leaves_only_the_two_oauth_callbacks_public(resou
 
 
 @pytest.mark.parametrize("function_id", FUNCTION_IDS)
-def test_function_when_expanded_runs_python_3_12_on_arm_with_tracing_and_json_logs(
+def test_function_when_expanded_runs_python_3_12_on_arm_with_tracing_parameter_and_json_logs(
     resources: dict[str, Any], function_id: str
 ) -> None:
     # Given: the expanded template
@@ -328,8 +335,8 @@ def test_function_when_expanded_runs_python_3_12_on_arm_with_tracing_and_json_lo
         {"ShipmondoWebhookFunction": 3, "ShipmondoPollFunction": 300}.get(function_id, 30),
         512,
     )
-    assert properties["TracingConfig"] == {"Mode": "Active"}
-    assert properties["LoggingConfig"] == {"LogFormat": "JSON"}
+    assert properties["TracingConfig"] == {"Mode": {"Ref": "Tracing"}}
+    assert properties["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": {"Ref": f"{function_id}LogGroup"}}
     assert properties["Handler"].startswith("dinero_bookkeeping.handlers.")
 
 
@@ -357,6 +364,7 @@ def test_function_environment_when_expanded_names_every_setting_the_code_reads(r
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
+        "POWERTOOLS_TRACE_DISABLED",
     }
     assert variables["TABLE_NAME"] == {"Ref": "Table"}
     assert variables["ORDER_QUEUE_URL"] == {"Ref": "OrderQueue"}

@@ -21,6 +21,8 @@ from dinero_bookkeeping.domain.errors import (
     PermanentError,
     RetryableError,
 )
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count
 
 # Dinero's error codes (developer.dinero.dk "error and status"): 58 stale Timestamp; 90 (older docs: 48) no Pro.
 STALE_TIMESTAMP = 58
@@ -69,11 +71,16 @@ class DineroHttp:
                 timeout=self._timeout,
             )
         except requests.RequestException as error:
+            count(Metric.DINERO_UNANSWERED)
             raise RetryableError(f"Dinero did not answer {method} {_template(path)} (outcome unknown)") from error
         if response.status_code == 404:
             return None
         if response.status_code == 401:
             raise _Unauthorized
+        if response.status_code == 429:
+            count(Metric.DINERO_THROTTLED)
+        elif response.status_code >= 500:
+            count(Metric.DINERO_SERVER_ERRORS)
         if response.status_code >= 300:
             raise _error_for(response, method, path)
         return json.loads(response.text, parse_float=Decimal) if response.text else None

@@ -15,7 +15,8 @@ from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
 from dinero_bookkeeping.adapters.visma_connect import VismaConnectClient
 from dinero_bookkeeping.domain.errors import ConsentRevokedError, PermanentError, RetryableError
 from dinero_bookkeeping.domain.tokens import StoredTokens
-from dinero_bookkeeping.observability import logger, metrics
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count, logger
 from dinero_bookkeeping.ports import Clock
 
 REFRESH_LEASE = timedelta(seconds=20)
@@ -60,16 +61,19 @@ class TokenProvider:
             tokens = self._visma.refresh(stored.tokens.refresh_token, now)
         except ConsentRevokedError as error:
             self._connections.mark_disconnected(stored.connection_id, error.reason, now)
-            metrics.add_metric(name="ConnectionDisconnected", unit="Count", value=1)
+            count(Metric.TOKEN_REFRESH_FAILED)
+            count(Metric.CONNECTION_DISCONNECTED)
             logger.warning("dinero consent revoked", connection_id=stored.connection_id)
             raise
-        except (RetryableError, PermanentError):
+        except (RetryableError, PermanentError) as error:
             self._connections.release_lease(stored)
+            count(Metric.TOKEN_REFRESH_FAILED)
+            logger.warning("dinero token refresh failed", connection_id=stored.connection_id, reason=str(error))
             raise
         # The old refresh token is dead from this moment: store the new set before doing anything else.
         if not self._connections.save_refreshed(stored, tokens, self._clock.now()):
             raise RetryableError("The token set changed while refreshing")
-        metrics.add_metric(name="TokenRefreshed", unit="Count", value=1)
+        count(Metric.TOKEN_REFRESHED)
         return tokens.access_token
 
     def _load(self, connection_id: str) -> StoredTokens:

@@ -13,6 +13,10 @@ class RetryableError(BookkeepingError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class BudgetWaitError(RetryableError):
+    """The order waits for its organization's turn in Dinero's rate budget: no failure, and nothing was called."""
+
+
 class PermanentError(BookkeepingError):
     """Will not heal by retrying. `reason` is shown to the merchant, so it says what to fix."""
 

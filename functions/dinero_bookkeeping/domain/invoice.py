@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from dinero_bookkeeping.domain.errors import MalformedEventError, PermanentError
-from dinero_bookkeeping.domain.money import decimal_to_json_number, format_amount, is_whole_ore, round_ore
+from dinero_bookkeeping.domain.money import (
+    JsonNumber,
+    decimal_to_json_number,
+    format_amount,
+    is_whole_ore,
+    round_ore,
+)
 from dinero_bookkeeping.domain.order_event import Fulfillment, LineType, OrderHandledEvent, OrderLine, SalesOrder
 from dinero_bookkeeping.domain.regions import Region, region_for_country
 from dinero_bookkeeping.domain.templates import PaymentConditionType, TemplateKind, TemplateSet
@@ -74,8 +80,8 @@ class InvoiceLine(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     description: str
-    quantity: Decimal
-    unit_price_incl_vat: Decimal
+    quantity: JsonNumber
+    unit_price_incl_vat: JsonNumber
     account_number: int
     unit: Literal["parts", "shipment"] | None
     line_type: Literal["Product", "Text"]

@@ -31,7 +31,7 @@ optimistic concurrency) and stay under a configurable ceiling L below 100. Why t
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from dinero_bookkeeping.domain.errors import RetryableError
+from dinero_bookkeeping.domain.errors import BudgetWaitError, RetryableError
 from dinero_bookkeeping.domain.retry_policy import MAX_DELAY_S
 
 WINDOW = timedelta(seconds=60)  # Dinero counts requests over a sliding minute
@@ -211,10 +211,10 @@ class CallBudget:
 
 
 def reservation_for(organization_id: int, outcome: Admitted | Wait, now: datetime) -> Reservation:
-    """The admitted order's reservation; for a waiting one, RetryableError saying when to come back."""
+    """The admitted order's reservation; for a waiting one, BudgetWaitError saying when to come back."""
     if isinstance(outcome, Wait):
         seconds = (outcome.until - now).total_seconds()
-        raise RetryableError(
+        raise BudgetWaitError(
             f"Waiting for Dinero's rate limit: the organization's next turn is in {max(0, round(seconds))} s",
             retry_after_seconds=seconds,
         )

@@ -17,7 +17,8 @@ from dinero_bookkeeping.handlers.shipmondo_api_models import (
     ShipmondoDisconnectResponse,
     WebshopResponse,
 )
-from dinero_bookkeeping.observability import metrics
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count
 from dinero_bookkeeping.services.backfill_shipmondo import BackfillShipmondoService
 from dinero_bookkeeping.services.connect_shipmondo import ConnectShipmondoService
 
@@ -45,7 +46,7 @@ def connect(
     body: ShipmondoConnectRequest, merchant_id: Merchant, service: ConnectService
 ) -> ShipmondoConnectionResponse:
     connection = service.connect(merchant_id, body.api_user, body.api_key, body.webhook_key)
-    metrics.add_metric(name="ShipmondoConnected", unit="Count", value=1)
+    count(Metric.SHIPMONDO_CONNECTED)
     return ShipmondoConnectionResponse.from_connection(connection)
 
 
@@ -69,7 +70,7 @@ def get_connection(merchant_id: Merchant, service: ConnectService) -> ShipmondoC
 )
 def disconnect(merchant_id: Merchant, service: ConnectService) -> ShipmondoDisconnectResponse:
     result = service.disconnect(merchant_id)
-    metrics.add_metric(name="ShipmondoDisconnected", unit="Count", value=1)
+    count(Metric.SHIPMONDO_DISCONNECTED)
     return ShipmondoDisconnectResponse(webhooks_removed=result.webhooks_removed, webhooks_left=result.webhooks_left)
 
 
@@ -94,7 +95,7 @@ def list_webshops(merchant_id: Merchant, service: ConnectService) -> list[Websho
 )
 def start_backfill(body: BackfillRequest, merchant_id: Merchant, service: BackfillService) -> BackfillResponse:
     backfill = service.start(merchant_id, body.created_from, body.created_to)
-    metrics.add_metric(name="ShipmondoBackfillStarted", unit="Count", value=1)
+    count(Metric.SHIPMONDO_BACKFILL_STARTED)
     return BackfillResponse.from_backfill(backfill, invoiced=0)
 
 

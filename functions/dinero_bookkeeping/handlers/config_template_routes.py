@@ -18,7 +18,8 @@ from dinero_bookkeeping.handlers.api_models import (
 )
 from dinero_bookkeeping.handlers.config_integration_routes import IntegrationId
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_router
-from dinero_bookkeeping.observability import metrics
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count
 from dinero_bookkeeping.services.manage_templates import ManageTemplatesService
 
 router = create_router()
@@ -78,7 +79,7 @@ def put_template(
         payment_condition_type=body.payment_condition_type,
         payment_condition_days=body.payment_condition_days,
     )
-    metrics.add_metric(name="TemplateSaved", unit="Count", value=1)
+    count(Metric.TEMPLATE_SAVED)
     return SavedTemplateResponse.from_saved(saved.template, saved.warnings)
 
 

@@ -8,15 +8,29 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dinero_bookkeeping.adapters.sqs_queue import OWNING_INTEGRATION_ATTRIBUTE
-from dinero_bookkeeping.domain.errors import RetryableError
+from dinero_bookkeeping.domain.errors import BudgetWaitError, RetryableError
 from dinero_bookkeeping.domain.retry_policy import retry_delay_seconds
-from dinero_bookkeeping.observability import logger, metrics, tracer
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import begin_order_record, count, logger, metrics, tracer
+from dinero_bookkeeping.services.book_order import Outcome
 from dinero_bookkeeping.settings import worker_settings
 from dinero_bookkeeping.wiring import worker_adapters, worker_service
 
+OUTCOME_METRICS = {
+    Outcome.BOOKED: Metric.ORDERS_BOOKED,
+    Outcome.DRAFT: Metric.ORDERS_DRAFT,
+    Outcome.FAILED: Metric.ORDERS_FAILED,
+    Outcome.SKIPPED: Metric.ORDERS_SKIPPED,
+    Outcome.DUPLICATE: Metric.ORDERS_DUPLICATE,
+    Outcome.REJECTED: Metric.ORDERS_REJECTED,
+}
 
+
+# A subsegment per record, so each order's trace annotations are its own. Errors are left out of the trace: a
+# message may quote personal data, and the order record and the logs say what happened.
+@tracer.capture_method(capture_response=False, capture_error=False)
 def record_handler(record: SQSRecord) -> None:
-    logger.append_keys(message_id=record.message_id)
+    begin_order_record(record.message_id)
     receive_count = int(record.attributes.approximate_receive_count)
     owner = record.message_attributes[OWNING_INTEGRATION_ATTRIBUTE]  # None when absent
     try:
@@ -30,10 +44,14 @@ def record_handler(record: SQSRecord) -> None:
         # Raising marks the record failed; the delay decides when SQS offers it again (Retry-After, back-off).
         delay = retry_delay_seconds(error, receive_count, worker_settings().RETRY_BASE_DELAY_SECONDS)
         worker_adapters().queue.delay(record.receipt_handle, delay)
-        metrics.add_metric(name="OrdersRetried", unit="Count", value=1)
+        count(Metric.ORDERS_WAITING if isinstance(error, BudgetWaitError) else Metric.ORDERS_RETRIED)
         logger.info("order will be retried", reason=str(error), delay_s=delay)
         raise
-    metrics.add_metric(name=f"Orders{outcome.value.capitalize()}", unit="Count", value=1)
+    except Exception as error:
+        # The type only: a message may quote personal data. SQS retries it; in the end the dead-letter queue keeps it.
+        logger.error("order attempt failed unexpectedly", error_type=type(error).__name__)
+        raise
+    count(OUTCOME_METRICS[outcome])
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -5,7 +5,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dinero_bookkeeping.observability import logger, metrics, tracer
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count, logger, metrics, tracer
 from dinero_bookkeeping.wiring import backfill_shipmondo_service, poll_shipmondo_service
 
 
@@ -15,8 +16,9 @@ from dinero_bookkeeping.wiring import backfill_shipmondo_service, poll_shipmondo
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcomes = poll_shipmondo_service().poll_all()
     backfills = backfill_shipmondo_service().run_due()
+    for outcome in outcomes:
+        if not outcome.advanced:
+            count(Metric.SHIPMONDO_POLL_STALLED)
     enqueued = sum(outcome.count.enqueued for outcome in outcomes)
     stalled = sum(not outcome.advanced for outcome in outcomes)
-    metrics.add_metric(name="ShipmondoPollEnqueued", unit="Count", value=enqueued)
-    metrics.add_metric(name="ShipmondoPollStalled", unit="Count", value=stalled)
     return {"merchants": len(outcomes), "enqueued": enqueued, "stalled": stalled, "backfills": len(backfills)}

@@ -15,7 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dinero_bookkeeping import wiring
 from dinero_bookkeeping.handlers.api_models import ErrorResponse
 from dinero_bookkeeping.handlers.http_api import api_responses, create_app
-from dinero_bookkeeping.observability import logger, metrics, tracer
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count, logger, metrics, tracer
 from dinero_bookkeeping.services.ingest_shipmondo import IngestShipmondoService
 
 app = create_app()
@@ -46,8 +47,7 @@ def receive(hook_id: HookId, service: IngestService) -> Response[str]:
     body = event.decoded_body or ""
     delivery_id = f"shipmondo-webhook:{event.request_context.request_id}"
     outcome = service.receive(hook_id, body, dict(event.headers or {}), delivery_id)
-    name = "ShipmondoWebhooksAccepted" if outcome.status is HTTPStatus.OK else "ShipmondoWebhooksRejected"
-    metrics.add_metric(name=name, unit="Count", value=1)
+    count(Metric.SHIPMONDO_WEBHOOK_ACCEPTED if outcome.status is HTTPStatus.OK else Metric.SHIPMONDO_WEBHOOK_REJECTED)
     return Response(
         status_code=outcome.status,
         content_type=content_types.APPLICATION_JSON,

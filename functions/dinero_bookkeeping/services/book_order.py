@@ -12,6 +12,8 @@ allows 100 a minute per organization); without room it makes no call and comes b
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -20,13 +22,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, totals_disagreements
-from dinero_bookkeeping.domain.errors import DineroValidationError, MalformedEventError, PermanentError, RetryableError
+from dinero_bookkeeping.domain.errors import (
+    BookkeepingError,
+    DineroValidationError,
+    MalformedEventError,
+    PermanentError,
+    RetryableError,
+)
 from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegration, ConnectionStatus
 from dinero_bookkeeping.domain.invoice import ContactDetails, InvoiceDraft, build_invoice, contact_body, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
 from dinero_bookkeeping.domain.rate_window import CallBudget
-from dinero_bookkeeping.observability import logger
+from dinero_bookkeeping.observability import logger, tag_integration
 from dinero_bookkeeping.ports import (
     Clock,
     ConnectionRepository,
@@ -75,8 +83,11 @@ class BookOrderService:
         """
         try:
             event = OrderHandledEvent.model_validate_json(body)
-        except ValidationError as error:
-            reason = MalformedEventError(f"Not a valid order.handled event: {_field_errors(error)}").reason
+        except ValueError as error:
+            # A ValidationError names the fields; any other ValueError is the parser failing on input it was not
+            # made for, which is just as much the event's defect.
+            details = _field_errors(error) if isinstance(error, ValidationError) else type(error).__name__
+            reason = MalformedEventError(f"Not a valid order.handled event: {details}").reason
             return self._reject(message_id, body, reason)
         return self.handle(event, message_id, owning_integration_id=owning_integration_id, final_attempt=final_attempt)
 
@@ -95,7 +106,8 @@ class BookOrderService:
                 f"{event.merchant_id}"
             )
             return self._reject(message_id, event.model_dump_json(), reason)
-        logger.append_keys(integration_id=integration.integration_id, sales_order_id=event.sales_order.id)
+        logger.append_keys(sales_order_id=event.sales_order.id)
+        tag_integration(integration.integration_id, integration.organization_id)
 
         try:
             claim = self.records.claim(self._new_record(integration, event), event.model_dump_json(), self.clock.now())
@@ -157,12 +169,15 @@ class BookOrderService:
     def _invoice(
         self, integration: AccountingIntegration, event: OrderHandledEvent, record: OrderRecord, *, resumed: bool
     ) -> Outcome:
-        skip = self._skip_reason(integration, event)
+        with _event_defects(event):
+            skip = self._skip_reason(integration, event)
         if skip:
             self.records.finish(record, OrderStatus.SKIPPED, reason=skip)
             return Outcome.SKIPPED
         self._require_connected(integration)
-        draft = build_invoice(event, self.integrations.get_templates(integration.integration_id), record.invoice_guid)
+        templates = self.integrations.get_templates(integration.integration_id)
+        with _event_defects(event):
+            draft = build_invoice(event, templates, record.invoice_guid)
         api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
         known_contact = self.contacts.get_contact(integration.integration_id, draft.contact.lookup_key)
         if self.rate_limiter is None:
@@ -258,6 +273,19 @@ class BookOrderService:
             created_at=now,
             updated_at=now,
         )
+
+
+@contextmanager
+def _event_defects(event: OrderHandledEvent) -> Iterator[None]:
+    """Turning an event into an invoice is pure, so an error there would come back on every delivery: it is the
+    order's permanent failure, not a retry. (The error's type only: its message may quote personal data.)"""
+    try:
+        yield
+    except BookkeepingError:
+        raise
+    except Exception as error:
+        reason = f"Order {event.sales_order.order_id} cannot be turned into an invoice ({type(error).__name__})"
+        raise MalformedEventError(reason) from error
 
 
 def _create_contact(
