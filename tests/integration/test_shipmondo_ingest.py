@@ -14,6 +14,7 @@ import requests
 from infra.local.demo import ACCOUNTS, MERCHANT, MerchantApi, connect_dinero
 from infra.local.demo_shipmondo import API_KEY, API_USER, WEBHOOK_KEY, WEBSHOP, connect_shipmondo, sandbox_orders
 from infra.local.dinero_sandbox import DEMO_PRO_ORG_ID
+from infra.local.shipmondo_sandbox.delivery import signed_body
 from infra.local.system import LocalSystem
 from infra.operator_cli import Operator, Resources
 from infra.operator_cli import main as operator_main
@@ -208,3 +209,17 @@ def test_operator_backfill_shows_progress_and_skips_invoiced_orders(
     assert sorted(order["order_number"] for order in _orders(api, integration)) == sorted(
         [invoiced["order_id"], missed["order_id"]]
     )
+
+
+def test_a_large_order_fits_the_webhook_route(system: LocalSystem) -> None:
+    _configured(system)
+    state = system.shipmondo.state
+    order = sandbox_orders()[0]
+    item = next(line for line in order["order_lines"] if line["line_type"] == "item")
+    order["order_lines"] = [{**item, "id": 60_000 + number} for number in range(150)]
+    state.add_order(API_USER, order)
+    state.fulfil(API_USER, order["id"])
+    hook = next(hook for hook in state.accounts[API_USER].webhooks.values() if hook["action"] == "create_fulfillment")
+    body = signed_body(hook, state.accounts[API_USER].orders[order["id"]], WEBHOOK_KEY)
+    assert len(body) > 64 * 1024  # above the configuration API's body bound
+    assert state.deliveries[-1].status == 200

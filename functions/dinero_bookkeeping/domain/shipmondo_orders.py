@@ -20,12 +20,28 @@ from pydantic import BaseModel, ValidationError
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent, SalesOrder
 
 MANUAL_WEBSHOP = "shipmondo-manual"
+# SQS carries at most 256 KiB a message.
+MAX_QUEUE_MESSAGE_BYTES = 256 * 1024
 # The Orders actions after which a sales order may have a new outbound fulfilment.
 FULFILMENT_ACTIONS = frozenset({"create_fulfillment", "create_shipment"})
 
 
 class NotASalesOrderError(Exception):
     """The resource is not a sales order we can read; the reason names fields, never their values."""
+
+
+class EventTooLargeError(NotASalesOrderError):
+    """The order is too large for one queue message."""
+
+
+def queue_message(event: BaseModel) -> str:
+    body = event.model_dump_json()
+    size = len(body.encode())
+    if size > MAX_QUEUE_MESSAGE_BYTES:
+        raise EventTooLargeError(
+            f"The order is too large for the queue ({size} bytes; at most {MAX_QUEUE_MESSAGE_BYTES})"
+        )
+    return body
 
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")

@@ -19,7 +19,8 @@ from dinero_bookkeeping.metric_names import Metric
 from dinero_bookkeeping.observability import count, logger, metrics, tracer
 from dinero_bookkeeping.services.ingest_shipmondo import IngestShipmondoService
 
-app = create_app()
+# The body is read by verify_message (bounded at 1 MB there), never as JSON parameters by the resolver.
+app = create_app(bounded_bodies=False)
 
 IngestService = Annotated[IngestShipmondoService, Depends(wiring.ingest_shipmondo_service)]
 HookId = Annotated[str, Path(min_length=1, max_length=100, description="The merchant's opaque webhook id.")]

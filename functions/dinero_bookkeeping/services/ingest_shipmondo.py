@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from dinero_bookkeeping.domain.shipmondo_orders import ACTION_MAPPERS, NotASalesOrderError
+from dinero_bookkeeping.domain.shipmondo_orders import ACTION_MAPPERS, NotASalesOrderError, queue_message
 from dinero_bookkeeping.domain.shipmondo_webhook import (
     WebhookAuthenticationError,
     WebhookPayloadError,
@@ -57,20 +57,20 @@ class IngestShipmondoService:
             logger.info("webhook acknowledged, nothing to enqueue", action=message.action[:50])
             return IngestOutcome(HTTPStatus.OK, f"Nothing to do for {message.resource_type} {message.action}")
         try:
-            events = mapper(merchant_id, message.resource, now)
+            messages = [queue_message(event) for event in mapper(merchant_id, message.resource, now)]
         except NotASalesOrderError as error:
             return self._reject(delivery_id, body, headers, HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
-        for event in events:
-            self.queue.send(event.model_dump_json())
+        for queued in messages:
+            self.queue.send(queued)
         # Shipmondo's ids for the record (SMD-User is left out: it may name a person).
         logger.info(
             "webhook enqueued",
-            events=len(events),
+            events=len(messages),
             action=message.action,
             webhook_id=message.headers.get("smd-webhook-id"),
             resource_id=message.headers.get("smd-resource-id"),
         )
-        return IngestOutcome(HTTPStatus.OK, f"Enqueued {len(events)} events", enqueued=len(events))
+        return IngestOutcome(HTTPStatus.OK, f"Enqueued {len(messages)} events", enqueued=len(messages))
 
     def _reject(
         self, delivery_id: str, body: str, headers: dict[str, str], status: HTTPStatus, reason: str

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from dinero_bookkeeping.domain.order_record import invoice_guid_for, order_key
-from dinero_bookkeeping.domain.shipmondo_orders import NotASalesOrderError, handled_fulfilment_events
+from dinero_bookkeeping.domain.shipmondo_orders import NotASalesOrderError, handled_fulfilment_events, queue_message
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import IntegrationRepository, OrderQueue, RecordLookup
 
@@ -56,7 +56,13 @@ class ShipmondoOrderFeed:
                 if self.records.get_record(integration_id, guid) is not None:
                     count.already_recorded += 1
                     continue
-                self.queue.send(event.model_dump_json())
+                try:
+                    body = queue_message(event)
+                except NotASalesOrderError as error:
+                    count.unreadable += 1
+                    logger.warning("fulfilment skipped", sales_order_id=event.sales_order.id, reason=str(error))
+                    continue
+                self.queue.send(body)
                 count.enqueued += 1
                 count.records.append((integration_id, str(guid)))
         return count

@@ -92,3 +92,13 @@ def test_a_queue_failure_is_raised_for_a_503_not_swallowed() -> None:
     order = order_event("danish_private")["sales_order"]
     with pytest.raises(RetryableError, match="SQS"):
         service.receive(HOOK, _delivery(order), _headers(), "d-1")
+
+
+def test_an_order_too_large_for_one_queue_message_is_refused_and_kept() -> None:
+    service, queue, records = _service()
+    order = order_event("danish_private")["sales_order"]
+    item = order["order_lines"][0]
+    order["order_lines"] = [{**item, "id": 50_000 + number, "item_name": "x" * 200} for number in range(600)]
+    outcome = service.receive(HOOK, _delivery(order), _headers(), "d-1")
+    assert outcome.status == HTTPStatus.UNPROCESSABLE_ENTITY and "too large for the queue" in outcome.message
+    assert queue.sent == [] and len(records.rejected) == 1
