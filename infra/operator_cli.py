@@ -5,9 +5,11 @@
   dinero-bookkeeping [--stack NAME] failed [--integration INTEGRATION_ID] [--days N]
   dinero-bookkeeping [--stack NAME] retry INTEGRATION_ID ORDER_ID
   dinero-bookkeeping [--stack NAME] redrive-dlq [--max N]
+  dinero-bookkeeping [--stack NAME] backfill MERCHANT_ID --from ISO --to ISO [--pause S] [--wait S]
 
-Resources come from the stack's outputs with --stack, else from TABLE_NAME, ORDER_QUEUE_URL and
-ORDER_DEAD_LETTER_QUEUE_URL (which `make run` prints). Prints ids, statuses and reasons; never personal data.
+Resources come from the stack's outputs with --stack, else from TABLE_NAME, ORDER_QUEUE_URL,
+ORDER_DEAD_LETTER_QUEUE_URL and TOKEN_KEY_ID (which `make run` prints); backfill reads SHIPMONDO_API_URL.
+Prints ids, statuses and reasons; never personal data.
 """
 
 import argparse
@@ -35,6 +37,7 @@ from dinero_bookkeeping.domain.errors import BookkeepingError
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
 from dinero_bookkeeping.services.order_history import OrderHistoryService
+from infra.operator_backfill import backfill_service, run_backfill
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -46,6 +49,7 @@ class Resources:
     table_name: str
     queue_url: str
     dead_letter_queue_url: str
+    token_key_id: str = ""  # only backfill decrypts (the merchant's Shipmondo credentials)
 
 
 class Operator:
@@ -156,6 +160,13 @@ class Operator:
             options = {"ExclusiveStartKey": response["LastEvaluatedKey"]}
 
 
+def _aware_time(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a time with its offset, e.g. 2026-03-01T00:00:00+01:00")
+    return moment
+
+
 def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
@@ -164,12 +175,15 @@ def resources_from(stack: str | None, session: boto3.session.Session) -> Resourc
     if stack:
         stacks = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
         outputs = {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
-        return Resources(outputs["TableName"], outputs["OrderQueueUrl"], outputs["OrderDeadLetterQueueUrl"])
+        return Resources(
+            outputs["TableName"], outputs["OrderQueueUrl"], outputs["OrderDeadLetterQueueUrl"], outputs["TokenKeyId"]
+        )
     names = ("TABLE_NAME", "ORDER_QUEUE_URL", "ORDER_DEAD_LETTER_QUEUE_URL")
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
         raise SystemExit(f"pass --stack NAME or set {', '.join(missing)}")
-    return Resources(*(os.environ[name] for name in names))
+    table_name, queue_url, dead_letter_queue_url = (os.environ[name] for name in names)
+    return Resources(table_name, queue_url, dead_letter_queue_url, os.environ.get("TOKEN_KEY_ID", ""))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -188,6 +202,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     retry.add_argument("order_id", type=UUID)
     redrive = commands.add_parser("redrive-dlq", help="move messages from the dead-letter queue back to the queue")
     redrive.add_argument("--max", type=int, default=1000, dest="maximum")
+    backfill = commands.add_parser("backfill", help="enqueue a merchant's Shipmondo orders of a period")
+    backfill.add_argument("merchant_id")
+    backfill.add_argument("--from", dest="created_from", type=_aware_time, required=True, help="ISO time with offset")
+    backfill.add_argument("--to", dest="created_to", type=_aware_time, required=True, help="ISO time with offset")
+    backfill.add_argument("--pause", type=float, default=2.0, help="seconds between pages of 50 orders (default 2)")
+    backfill.add_argument("--wait", type=float, default=0.0, help="seconds to follow invoicing afterwards")
     args = parser.parse_args(argv)
 
     session = boto3.session.Session()
@@ -203,6 +223,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             operator.retry(args.integration_id, args.order_id)
         case "redrive-dlq":
             operator.redrive_dead_letters(args.maximum)
+        case "backfill":
+            if not operator.resources.token_key_id:
+                raise SystemExit(
+                    "backfill decrypts the merchant's Shipmondo credentials: set TOKEN_KEY_ID (or --stack)"
+                )
+            service = backfill_service(
+                session, operator.resources.table_name, operator.resources.queue_url, operator.resources.token_key_id
+            )
+            run_backfill(
+                service, args.merchant_id, args.created_from, args.created_to, pause_s=args.pause, wait_s=args.wait
+            )
 
 
 if __name__ == "__main__":

@@ -44,3 +44,10 @@ class Metric(StrEnum):
     WEBSHOP_LINKED = "WebshopLinked"
     WEBSHOP_UNLINKED = "WebshopUnlinked"
     ORDER_RETRY_REQUESTED = "OrderRetryRequested"
+    # Orders from Shipmondo: webhooks, the catch-up poll, backfills.
+    SHIPMONDO_CONNECTED = "ShipmondoConnected"
+    SHIPMONDO_DISCONNECTED = "ShipmondoDisconnected"
+    SHIPMONDO_WEBHOOK_ACCEPTED = "ShipmondoWebhookAccepted"
+    SHIPMONDO_WEBHOOK_REJECTED = "ShipmondoWebhookRejected"
+    SHIPMONDO_POLL_STALLED = "ShipmondoPollStalled"  # a merchant's watermark stayed (Shipmondo failed, or 429)
+    SHIPMONDO_BACKFILL_STARTED = "ShipmondoBackfillStarted"

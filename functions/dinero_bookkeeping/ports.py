@@ -15,6 +15,7 @@ from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
 from dinero_bookkeeping.domain.oss_settings import OssSettings
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
 from dinero_bookkeeping.domain.rate_window import Place, Reservation
+from dinero_bookkeeping.domain.shipmondo_connection import Backfill, ShipmondoConnection, ShipmondoCredentials
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
 from dinero_bookkeeping.domain.tokens import StoredTokens, TokenSet
 
@@ -270,3 +271,72 @@ class DineroChoicesApi(Protocol):
 
 class DineroChoicesGateway(Protocol):
     def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> DineroChoicesApi: ...
+
+
+# --- Shipmondo: connecting an account, its webhooks, the catch-up poll and backfills ---
+
+
+@dataclass(frozen=True)
+class SalesOrderPage:
+    """One page of GET /sales_orders, with Shipmondo's paging headers."""
+
+    orders: list[dict[str, Any]]
+    page: int
+    total_pages: int
+    total_count: int
+
+
+class ShipmondoAccountApi(Protocol):
+    def account_name(self) -> str: ...
+
+    def sales_orders(self, filters: dict[str, str], page: int) -> SalesOrderPage: ...
+
+    def webhooks(self) -> list[dict[str, Any]]: ...
+
+    def create_webhook(self, body: dict[str, str]) -> int: ...
+
+    def delete_webhook(self, webhook_id: int) -> None: ...
+
+
+class ShipmondoGateway(Protocol):
+    def for_account(self, credentials: ShipmondoCredentials) -> ShipmondoAccountApi: ...
+
+
+class ShipmondoStore(Protocol):
+    def get_connection(self, merchant_id: str) -> ShipmondoConnection | None: ...
+
+    def load_credentials(self, merchant_id: str) -> ShipmondoCredentials | None: ...
+
+    def hook_owner(self, hook_id: str) -> str | None:
+        """The merchant whose webhook URL carries this opaque id."""
+        ...
+
+    def save(self, connection: ShipmondoConnection, credentials: ShipmondoCredentials) -> None: ...
+
+    def delete(self, connection: ShipmondoConnection) -> None: ...
+
+    def list_connections(self) -> list[ShipmondoConnection]: ...
+
+    def record_poll(
+        self, connection: ShipmondoConnection, result: str, now: datetime, *, watermark: datetime | None = None
+    ) -> bool: ...
+
+    def put_backfill(self, backfill: Backfill) -> None: ...
+
+    def get_backfill(self, merchant_id: str, backfill_id: str) -> Backfill | None: ...
+
+    def running_backfills(self) -> list[Backfill]: ...
+
+
+class RecordLookup(Protocol):
+    def get_record(self, integration_id: str, invoice_guid: UUID) -> OrderRecord | None: ...
+
+
+class RecordStatuses(Protocol):
+    def statuses(self, keys: list[tuple[str, UUID]]) -> dict[UUID, OrderStatus]:
+        """The status of each existing record among (integration id, invoice guid), read in batches."""
+        ...
+
+
+class EventRejecter(Protocol):
+    def reject_event(self, message_id: str, body: str, reason: str, now: datetime) -> None: ...

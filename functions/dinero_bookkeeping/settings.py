@@ -53,6 +53,32 @@ class ApiSettings(WorkerSettings, OAuthSettings):
     """The OAuth and configuration functions."""
 
 
+class ShipmondoSettings(AwsSettings):
+    """The Shipmondo webhook, poll and connection use cases (no Dinero: the webhook function has no Dinero secret)."""
+
+    SHIPMONDO_API_URL: str = Field(default="https://app.shipmondo.com/api/public/v3", min_length=1)
+    # Short: the configuration API answers the merchant while it waits, the poll runs per merchant in turn.
+    SHIPMONDO_TIMEOUT_SECONDS: float = Field(default=8.0, gt=0, le=25)
+    # Requests of one Shipmondo account are spaced at least this far apart (Shipmondo publishes no limit).
+    SHIPMONDO_MIN_REQUEST_INTERVAL_SECONDS: float = Field(default=0.5, ge=0, le=10)
+    # How far before the watermark each poll window starts (clock skew, orders saved while a window is read).
+    SHIPMONDO_POLL_OVERLAP_SECONDS: int = Field(default=300, ge=0, le=86_400)
+    # A backfill's pace: pages of 50 orders read per scheduled run.
+    SHIPMONDO_BACKFILL_PAGES_PER_RUN: int = Field(default=5, ge=1, le=100)
+    RECORD_RETENTION_DAYS: int = Field(default=90, ge=1, le=3650)
+    # The webhooks are registered on the API that serves the OAuth callback: its base URL is derived from it.
+    OAUTH_REDIRECT_URL: str = Field(min_length=1)
+
+    @property
+    def webhook_base_url(self) -> str:
+        return self.OAUTH_REDIRECT_URL.removesuffix("/oauth/callback") + "/shipmondo/webhooks"
+
+
+@cache
+def shipmondo_settings() -> ShipmondoSettings:
+    return ShipmondoSettings.model_validate(dict(os.environ))
+
+
 @cache
 def worker_settings() -> WorkerSettings:
     return WorkerSettings.model_validate(dict(os.environ))

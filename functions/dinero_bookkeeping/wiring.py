@@ -18,18 +18,33 @@ from dinero_bookkeeping.adapters.dynamodb_oauth_states import DynamoOAuthStates
 from dinero_bookkeeping.adapters.dynamodb_order_records import DynamoOrderRecords
 from dinero_bookkeeping.adapters.dynamodb_pending_connections import DynamoPendingConnections
 from dinero_bookkeeping.adapters.dynamodb_rate_limiter import DynamoRateLimiter
+from dinero_bookkeeping.adapters.dynamodb_shipmondo import DynamoShipmondo
+from dinero_bookkeeping.adapters.kms_credentials_cipher import KmsCredentialsCipher
 from dinero_bookkeeping.adapters.kms_token_cipher import KmsTokenCipher
+from dinero_bookkeeping.adapters.shipmondo_client import ShipmondoHttp
 from dinero_bookkeeping.adapters.sqs_queue import SqsOrderQueue
 from dinero_bookkeeping.adapters.system_clock import SystemClock
 from dinero_bookkeeping.adapters.token_provider import TokenProvider
 from dinero_bookkeeping.adapters.visma_connect import VismaConnectClient
+from dinero_bookkeeping.services.backfill_shipmondo import BackfillShipmondoService
 from dinero_bookkeeping.services.book_order import BookOrderService
 from dinero_bookkeeping.services.connect_dinero import ConnectDineroService
+from dinero_bookkeeping.services.connect_shipmondo import ConnectShipmondoService
+from dinero_bookkeeping.services.ingest_shipmondo import IngestShipmondoService
 from dinero_bookkeeping.services.manage_integrations import ManageIntegrationsService
 from dinero_bookkeeping.services.manage_links import ManageLinksService
 from dinero_bookkeeping.services.manage_templates import ManageTemplatesService
 from dinero_bookkeeping.services.order_history import OrderHistoryService
-from dinero_bookkeeping.settings import DineroSettings, WorkerSettings, api_settings, worker_settings
+from dinero_bookkeeping.services.poll_shipmondo import PollShipmondoService
+from dinero_bookkeeping.services.shipmondo_feed import ShipmondoOrderFeed
+from dinero_bookkeeping.settings import (
+    DineroSettings,
+    ShipmondoSettings,
+    WorkerSettings,
+    api_settings,
+    shipmondo_settings,
+    worker_settings,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -164,10 +179,96 @@ def order_history_service() -> OrderHistoryService:
     )
 
 
+@dataclass(frozen=True)
+class ShipmondoAdapters:
+    """What the Shipmondo webhook, poll and connection use cases need: no Dinero client, no Dinero secret."""
+
+    clock: SystemClock
+    integrations: DynamoIntegrations
+    records: DynamoOrderRecords
+    queue: SqsOrderQueue
+    store: DynamoShipmondo
+    http: ShipmondoHttp
+
+
+def build_shipmondo_adapters(settings: ShipmondoSettings) -> ShipmondoAdapters:
+    session = boto3.session.Session()
+    table = session.resource("dynamodb").Table(settings.TABLE_NAME)
+    clock = SystemClock()
+    return ShipmondoAdapters(
+        clock=clock,
+        integrations=DynamoIntegrations(table),
+        records=DynamoOrderRecords(table, clock, timedelta(days=settings.RECORD_RETENTION_DAYS)),
+        queue=SqsOrderQueue(session.client("sqs"), settings.ORDER_QUEUE_URL),
+        store=DynamoShipmondo(table, KmsCredentialsCipher(session.client("kms"), settings.TOKEN_KEY_ID)),
+        http=ShipmondoHttp(
+            requests.Session(),
+            settings.SHIPMONDO_API_URL,
+            settings.SHIPMONDO_TIMEOUT_SECONDS,
+            min_interval=settings.SHIPMONDO_MIN_REQUEST_INTERVAL_SECONDS,
+        ),
+    )
+
+
+@cache
+def shipmondo_adapters() -> ShipmondoAdapters:
+    return build_shipmondo_adapters(shipmondo_settings())
+
+
+def shipmondo_feed(adapters: ShipmondoAdapters) -> ShipmondoOrderFeed:
+    return ShipmondoOrderFeed(integrations=adapters.integrations, records=adapters.records, queue=adapters.queue)
+
+
+@cache
+def ingest_shipmondo_service() -> IngestShipmondoService:
+    adapters = shipmondo_adapters()
+    return IngestShipmondoService(
+        store=adapters.store, queue=adapters.queue, rejected=adapters.records, clock=adapters.clock
+    )
+
+
+@cache
+def connect_shipmondo_service() -> ConnectShipmondoService:
+    adapters = shipmondo_adapters()
+    return ConnectShipmondoService(
+        store=adapters.store,
+        shipmondo=adapters.http,
+        clock=adapters.clock,
+        webhook_base_url=shipmondo_settings().webhook_base_url,
+    )
+
+
+@cache
+def poll_shipmondo_service() -> PollShipmondoService:
+    adapters = shipmondo_adapters()
+    return PollShipmondoService(
+        store=adapters.store,
+        shipmondo=adapters.http,
+        feed=shipmondo_feed(adapters),
+        clock=adapters.clock,
+        overlap=timedelta(seconds=shipmondo_settings().SHIPMONDO_POLL_OVERLAP_SECONDS),
+    )
+
+
+@cache
+def backfill_shipmondo_service() -> BackfillShipmondoService:
+    adapters = shipmondo_adapters()
+    return BackfillShipmondoService(
+        store=adapters.store,
+        shipmondo=adapters.http,
+        feed=shipmondo_feed(adapters),
+        records=adapters.records,
+        clock=adapters.clock,
+        pages_per_step=shipmondo_settings().SHIPMONDO_BACKFILL_PAGES_PER_RUN,
+    )
+
+
 def clear_caches() -> None:
     """Forget settings and adapters, for a process that points the same handlers at new resources (local runtime)."""
     for cached in (
         *(worker_settings, worker_adapters, worker_service, api_settings, api_adapters),
         *(connect_service, integrations_service, templates_service, links_service, order_history_service),
+        *(shipmondo_settings, shipmondo_adapters, ingest_shipmondo_service, connect_shipmondo_service),
+        *(poll_shipmondo_service, backfill_shipmondo_service),
     ):
         cached.cache_clear()

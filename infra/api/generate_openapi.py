@@ -13,7 +13,7 @@ from pathlib import Path
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 
-from dinero_bookkeeping.handlers import config_handler, oauth_handler
+from dinero_bookkeeping.handlers import config_handler, oauth_handler, shipmondo_webhook_handler
 from dinero_bookkeeping.handlers.http_api import MERCHANT_JWT
 
 DOCUMENT_PATH = Path(__file__).with_name("openapi.json")
@@ -21,7 +21,8 @@ TITLE = "Dinero bookkeeping"
 API_VERSION = "1.0.0"
 DESCRIPTION = (
     "Connect Dinero (Visma Connect OAuth) and configure how a webshop's handled orders become Dinero invoices: "
-    "accounting integrations, templates, webshop links and the order history."
+    "accounting integrations, templates, webshop links and the order history; connect Shipmondo, whose webhooks "
+    "are received on a public route."
 )
 SECURITY_SCHEMES: dict[str, SecurityScheme] = {
     MERCHANT_JWT: HTTPBearer(
@@ -40,7 +41,7 @@ def document() -> str:
         security_schemes=SECURITY_SCHEMES,
         on_conflict="error",
     )
-    for app in (oauth_handler.app, config_handler.app):
+    for app in (oauth_handler.app, config_handler.app, shipmondo_webhook_handler.app):
         schema = app.get_openapi_schema(security_schemes=SECURITY_SCHEMES)
         merged.add_schema(schema.model_dump(by_alias=True, exclude_none=True))
     return merged.get_openapi_json_schema() + "\n"

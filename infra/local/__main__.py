@@ -7,6 +7,7 @@ With DINERO_API_URL and VISMA_CONNECT_URL (and the client id, secret and redirec
 import os
 import signal
 import threading
+from datetime import UTC, datetime, timedelta
 
 from infra.local.demo import MERCHANT, run_demo
 from infra.local.system import DineroEndpoints, LocalSystem
@@ -31,6 +32,7 @@ def main() -> None:
                 f'POST {system.gateway_url}/oauth/complete {{"handle": …}} with the handle of the redirect to APP_URL.'
             )
         system.start_pollers()
+        system.scheduler.start()  # the Shipmondo catch-up poll, at the template's rate
         _print_serving(system)
         stop = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -42,6 +44,8 @@ def main() -> None:
 def _print_serving(system: LocalSystem) -> None:
     assert system.resources is not None
     token = system.merchant_token(MERCHANT)
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    week_ago = (datetime.now(UTC).replace(microsecond=0) - timedelta(days=7)).isoformat()
     print(
         f"""
 Serving until Ctrl-C.
@@ -50,15 +54,18 @@ Serving until Ctrl-C.
     e.g. curl -H 'Authorization: Bearer {token}' {system.gateway_url}/integrations
   OAuth callback:                           {system.gateway_url}/oauth/callback
   moto (DynamoDB, SQS, KMS):                {system.moto_endpoint}
+  Shipmondo sandbox:                        {system.shipmondo.url}
   order queue:                              {system.resources.order_queue_url}
   dead-letter queue:                        {system.resources.order_dead_letter_queue_url}
 Operator tools against this runtime (another terminal):
   export AWS_ENDPOINT_URL={system.moto_endpoint} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
          AWS_DEFAULT_REGION=eu-west-1 TABLE_NAME={system.resources.table_name} \\
          ORDER_QUEUE_URL={system.resources.order_queue_url} \\
-         ORDER_DEAD_LETTER_QUEUE_URL={system.resources.order_dead_letter_queue_url}
+         ORDER_DEAD_LETTER_QUEUE_URL={system.resources.order_dead_letter_queue_url} \\
+         TOKEN_KEY_ID={system.resources.token_key_id} SHIPMONDO_API_URL={system.shipmondo.url}
   .venv/bin/dinero-bookkeeping send-order tests/data/orders/with_discount.json
   .venv/bin/dinero-bookkeeping failed
+  .venv/bin/dinero-bookkeeping backfill {MERCHANT} --from {week_ago} --to {now}
   .venv/bin/dinero-bookkeeping --help"""
     )
 

@@ -101,6 +101,12 @@ class SqsEventSource:
 
 
 @dataclass(frozen=True)
+class ScheduleEventSource:
+    function: FunctionSpec
+    expression: str  # "rate(5 minutes)" as in the template, resolved from its parameter's default
+
+
+@dataclass(frozen=True)
 class HttpRoute:
     method: str  # upper case, as API Gateway matches it
     path: str  # with {parameter} placeholders
@@ -203,6 +209,7 @@ class LocalResources:
     physical_ids: Mapping[str, str]
     sqs_event_sources: tuple[SqsEventSource, ...]
     http_routes: tuple[HttpRoute, ...]
+    schedules: tuple[ScheduleEventSource, ...]
     _global_environment: Mapping[str, Any] = field(repr=False)
     _resolver: _Resolver = field(repr=False, compare=False)
 
@@ -325,6 +332,20 @@ def read_http_routes(template: Mapping[str, Any]) -> tuple[HttpRoute, ...]:
     return tuple(routes)
 
 
+def read_schedules(template: Mapping[str, Any]) -> tuple[ScheduleEventSource, ...]:
+    resolver = _Resolver(template.get("Parameters", {}), template.get("Mappings", {}), {}, {})
+    return tuple(
+        ScheduleEventSource(
+            function=function,
+            expression=_literal_str(
+                resolver.resolve(event.get("Schedule"), f"{function.logical_id}.Events.{name}.Schedule"),
+                f"{function.logical_id}.Events.{name}.Schedule",
+            ),
+        )
+        for function, name, event in _function_events(template, "Schedule")
+    )
+
+
 def create_resources(template_path: Path, session: boto3.session.Session, *, prefix: str) -> LocalResources:
     """Create the template's tables, queues and KMS keys with names made from `prefix` and their logical ids.
 
@@ -335,6 +356,7 @@ def create_resources(template_path: Path, session: boto3.session.Session, *, pre
     template = load_template(template_path)
     # Everything that can be checked without AWS is checked before anything is created.
     sqs_event_sources, http_routes = read_sqs_event_sources(template), read_http_routes(template)
+    schedules = read_schedules(template)
     creatable = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::KMS::Key"}
     resources = {
         logical_id: resource for logical_id, resource in template["Resources"].items() if resource["Type"] in creatable
@@ -369,6 +391,7 @@ def create_resources(template_path: Path, session: boto3.session.Session, *, pre
         physical_ids=dict(resolver.refs),
         sqs_event_sources=sqs_event_sources,
         http_routes=http_routes,
+        schedules=schedules,
         _global_environment=template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}),
         _resolver=resolver,
     )
@@ -491,7 +514,7 @@ def _resources_of_type(template: Mapping[str, Any], resource_type: str) -> dict[
 
 
 def _function_events(template: Mapping[str, Any], event_type: str) -> list[tuple[FunctionSpec, str, Mapping[str, Any]]]:
-    supported = {"SQS", "HttpApi"}
+    supported = {"SQS", "HttpApi", "Schedule"}
     events: list[tuple[FunctionSpec, str, Mapping[str, Any]]] = []
     for logical_id, function in read_functions(template).items():
         declared = template["Resources"][logical_id].get("Properties", {}).get("Events", {})

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from infra.local.demo_shipmondo import run_shipmondo_demo
 from infra.local.system import REPO_ROOT, LocalSystem
 
 SAMPLE_ORDERS = REPO_ROOT / "tests" / "data" / "orders"
@@ -152,6 +153,7 @@ def run_demo(system: LocalSystem, say: Callable[[str], None] = print) -> DemoRes
     orders = api.call("GET", f"{integration}/orders")["orders"]
     _print_orders(orders, say)
     _print_invoices(system, pro_org["organization_id"], say)
+    run_shipmondo_demo(system, api, pro_org["integration_id"], say)
     return DemoResult(integration_id=pro_org["integration_id"], organizations=organizations, orders=orders)
 
 

@@ -27,6 +27,8 @@ from infra.local.dev_jwt import issue_token, verify_token
 from infra.local.dinero_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DineroSandbox, SandboxState
 from infra.local.http_gateway import HttpGateway, Route
 from infra.local.lambda_context import LambdaHandler
+from infra.local.scheduler import LocalScheduler, ScheduledFunction
+from infra.local.shipmondo_sandbox import ShipmondoSandbox, ShipmondoSandboxState
 from infra.local.sqs_poller import BatchResult, SqsPoller
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +95,8 @@ class LocalSystem:
         self.gateway: HttpGateway | None = None
         self._gateway_url: str | None = None
         self.pollers: list[SqsPoller] = []
+        self.shipmondo = ShipmondoSandbox(ShipmondoSandboxState())
+        self.scheduler = LocalScheduler([])
         self.resources: LocalResources | None = None
         self.session: boto3.session.Session | None = None
 
@@ -131,6 +135,7 @@ class LocalSystem:
                 self._sandbox_state or SandboxState.with_demo_data(), port=self._ports["sandbox"]
             )
             self.sandbox.start()
+        self.shipmondo.start()
         # Handlers read POWERTOOLS_* and settings at import, so the environment comes before the routes import them.
         gateway_port = self._ports["gateway"] or free_port()
         self._gateway_url = f"http://127.0.0.1:{gateway_port}"
@@ -157,11 +162,23 @@ class LocalSystem:
             )
             for source in self.resources.sqs_event_sources
         ]
+        self.scheduler = LocalScheduler(
+            [
+                ScheduledFunction(
+                    schedule.function.logical_id,
+                    _handler(schedule.function.handler),
+                    schedule.expression,
+                    schedule.function.timeout_seconds,
+                )
+                for schedule in self.resources.schedules
+            ]
+        )
 
     def stop(self) -> None:
+        self.scheduler.stop()
         for poller in self.pollers:
             poller.stop()
-        for server in (self.gateway, self.sandbox):
+        for server in (self.gateway, self.sandbox, self.shipmondo):
             if server is not None:
                 server.stop()
         if self._moto is not None:
@@ -174,6 +191,10 @@ class LocalSystem:
     def start_pollers(self) -> None:
         for poller in self.pollers:
             poller.start()
+
+    def run_schedules(self) -> list[Any]:
+        """Invoke every scheduled function once now (the Shipmondo catch-up poll), as EventBridge would."""
+        return self.scheduler.run_all()
 
     def drain_orders(self, max_batches: int = 100) -> list[BatchResult]:
         """Process the queues synchronously until they are empty (for tests and demos)."""
@@ -204,6 +225,9 @@ class LocalSystem:
                 "DINERO_CLIENT_SECRET_ARN": "",
                 "OAUTH_REDIRECT_URL": dinero.redirect_url or f"{self.gateway_url}/oauth/callback",
                 "APP_URL": os.environ.get("APP_URL", f"{self.gateway_url}/app"),
+                "SHIPMONDO_API_URL": self.shipmondo.url,
+                # The sandbox has no limit to protect; keep the pacing code path without its wait.
+                "SHIPMONDO_MIN_REQUEST_INTERVAL_SECONDS": "0.01",
             }
         )
         return {

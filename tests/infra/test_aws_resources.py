@@ -164,6 +164,8 @@ def test_environment_when_overrides_supplied_resolves_globals_to_local_resources
         "RECORD_RETENTION_DAYS": "90",
         "ORDER_MAX_RECEIVES": "5",
         "CONFIG_CACHE_SECONDS": "30",
+        "SHIPMONDO_API_URL": "https://app.shipmondo.com/api/public/v3",
+        "SHIPMONDO_MIN_REQUEST_INTERVAL_SECONDS": "0.5",
         "POWERTOOLS_SERVICE_NAME": "dinero-bookkeeping",
         "POWERTOOLS_METRICS_NAMESPACE": "DineroBookkeeping",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -214,12 +216,13 @@ def test_read_http_routes_when_template_read_requires_auth_everywhere_but_oauth_
     routes = read_http_routes(template)
 
     # Then: every route with its handler, and only the callbacks open
-    assert len(routes) == 25
+    assert len(routes) == 32
     assert {(route.method, route.path) for route in routes if not route.requires_auth} == {
         ("GET", "/oauth/callback"),
         ("POST", "/oauth/callback"),
         ("GET", "/app"),
         ("GET", "/app/{name}"),
+        ("POST", "/shipmondo/webhooks/{hook_id}"),
     }
     handlers = {(route.method, route.path): route.function.handler for route in routes}
     assert handlers[("POST", "/oauth/connect")] == "dinero_bookkeeping.handlers.oauth_handler.lambda_handler"

@@ -15,7 +15,14 @@ from dinero_bookkeeping.settings import DineroSettings
 from infra.local.aws_resources import referenced_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FUNCTION_IDS = ("OrderFunction", "OAuthFunction", "ConfigFunction", "WebFunction")
+FUNCTION_IDS = (
+    "OrderFunction",
+    "OAuthFunction",
+    "ConfigFunction",
+    "WebFunction",
+    "ShipmondoWebhookFunction",
+    "ShipmondoPollFunction",
+)
 # The functions that touch the table, the token key and the client secret; WebFunction serves static files only.
 DATA_FUNCTION_IDS = ("OrderFunction", "OAuthFunction", "ConfigFunction")
 
@@ -220,6 +227,9 @@ def test_role_policies_when_expanded_grant_no_wildcard_action_on_data_services(r
         # Stores fresh token sets and uses them from memory: it never needs to decrypt.
         ("OAuthFunction", {"kms:Encrypt"}),
         ("ConfigFunction", {"kms:Encrypt", "kms:Decrypt"}),
+        # Read the merchant's stored Shipmondo credentials (webhook key, API key); they never store any.
+        ("ShipmondoWebhookFunction", {"kms:Decrypt"}),
+        ("ShipmondoPollFunction", {"kms:Decrypt"}),
     ],
 )
 def test_function_kms_permissions_when_expanded_are_exactly_the_specified_actions_on_token_key(
@@ -240,6 +250,8 @@ def test_function_kms_permissions_when_expanded_are_exactly_the_specified_action
         ("OrderFunction", {"sqs:ChangeMessageVisibility", "sqs:SendMessage"}),
         ("OAuthFunction", set()),
         ("ConfigFunction", {"sqs:SendMessage"}),
+        ("ShipmondoWebhookFunction", {"sqs:SendMessage"}),
+        ("ShipmondoPollFunction", {"sqs:SendMessage"}),
     ],
 )
 def test_function_sqs_permissions_when_expanded_are_exactly_the_specified_actions_on_order_queue(
@@ -315,9 +327,16 @@ def test_http_api_when_expanded_leaves_only_the_oauth_callbacks_and_the_page_pub
         if not {name for requirement in operation.get("security", []) for name in requirement} & set(authorizers)
     }
 
-    # Then: only Visma Connect's redirect target and the page (which holds no secret) without the merchant's JWT
-    assert public == {("GET", "/oauth/callback"), ("POST", "/oauth/callback"), ("GET", "/app"), ("GET", "/app/{name}")}
-    assert sum(len(operations) for operations in body["paths"].values()) == 25
+    # Then: only Visma Connect's redirect target, Shipmondo's webhook route (its opaque id and signature prove who
+    # it is for) and the page (which holds no secret) without the merchant's JWT
+    assert public == {
+        ("GET", "/oauth/callback"),
+        ("POST", "/oauth/callback"),
+        ("GET", "/app"),
+        ("GET", "/app/{name}"),
+        ("POST", "/shipmondo/webhooks/{hook_id}"),
+    }
+    assert sum(len(operations) for operations in body["paths"].values()) == 32
     jwt = authorizers["MerchantJwt"]["x-amazon-apigateway-authorizer"]
     assert (jwt["type"], jwt["identitySource"]) == ("jwt", "$request.header.Authorization")
     assert jwt["jwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": [{"Ref": "JwtAudience"}]}
@@ -333,7 +352,10 @@ def test_function_when_expanded_runs_python_3_12_on_arm_with_tracing_parameter_a
 
     # Then: the Globals apply
     assert (properties["Runtime"], properties["Architectures"]) == ("python3.12", ["arm64"])
-    assert (properties["Timeout"], properties["MemorySize"]) == (30, 512)
+    assert (properties["Timeout"], properties["MemorySize"]) == (
+        {"ShipmondoWebhookFunction": 3, "ShipmondoPollFunction": 300}.get(function_id, 30),
+        512,
+    )
     assert properties["TracingConfig"] == {"Mode": {"Ref": "Tracing"}}
     assert properties["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": {"Ref": f"{function_id}LogGroup"}}
     assert properties["Handler"].startswith("dinero_bookkeeping.handlers.")
@@ -359,6 +381,8 @@ def test_function_environment_when_expanded_names_every_setting_the_code_reads(r
         "RECORD_RETENTION_DAYS",
         "ORDER_MAX_RECEIVES",
         "CONFIG_CACHE_SECONDS",
+        "SHIPMONDO_API_URL",
+        "SHIPMONDO_MIN_REQUEST_INTERVAL_SECONDS",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -411,3 +435,30 @@ def test_defaults_when_read_match_the_functions_own_and_size_the_order_worker_fo
     assert parameters["DineroRateLimitPerMinute"]["Default"] == settings["DINERO_RATE_LIMIT_PER_MINUTE"].default == 95
     assert parameters["ConfigCacheSeconds"]["Default"] == settings["CONFIG_CACHE_SECONDS"].default
     assert parameters["OrderConcurrency"]["Default"] == 50
+
+
+def test_webhook_function_when_expanded_reads_single_items_writes_rejected_events_and_has_no_secret(
+    resources: dict[str, Any],
+) -> None:
+    # Given: the webhook function's role (public route in front of it)
+    # When: its DynamoDB and Secrets Manager grants are collected
+    dynamodb = _granted(resources, "ShipmondoWebhookFunction", "dynamodb")
+    secrets = _granted(resources, "ShipmondoWebhookFunction", "secretsmanager")
+
+    # Then: get and put on the table itself; no queries, scans, updates, deletes; no Dinero secret
+    assert dynamodb == {action: {"Table"} for action in ("dynamodb:GetItem", "dynamodb:PutItem")}
+    assert secrets == {}
+
+
+def test_poll_function_when_expanded_runs_on_a_schedule_from_its_parameter(resources: dict[str, Any]) -> None:
+    # Given: the expanded template
+    # When: its EventBridge rules are read
+    rules = list(_of_type(resources, "AWS::Events::Rule").values())
+
+    # Then: one, at the ShipmondoPollSchedule rate, invoking the poll function
+    assert len(rules) == 1
+    assert rules[0]["Properties"]["ScheduleExpression"] == {"Ref": "ShipmondoPollSchedule"}
+    assert rules[0]["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ShipmondoPollFunction", "Arn"]}
+    dynamodb = _granted(resources, "ShipmondoPollFunction", "dynamodb")
+    assert set(dynamodb) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+    assert _granted(resources, "ShipmondoPollFunction", "secretsmanager") == {}

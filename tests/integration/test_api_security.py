@@ -88,7 +88,7 @@ def test_every_authenticated_route_refuses_a_missing_or_bad_token(
         for route in routes
     }
     # Then
-    assert len(statuses) == 21
+    assert len(statuses) == 27
     assert set(statuses.values()) == {401}
 
 

@@ -245,6 +245,25 @@ class DynamoOrderRecords:
         item = self._get_item(integration_id, invoice_guid, "get order")
         return _record(item) if item else None
 
+    def statuses(self, keys: list[tuple[str, UUID]]) -> dict[UUID, OrderStatus]:
+        """The status of each existing record among (integration id, invoice guid), 100 keys a request."""
+        found: dict[UUID, OrderStatus] = {}
+        for start in range(0, len(keys), 100):
+            pending: dict[str, Any] = {
+                self._table.name: {
+                    "Keys": [_key(integration_id, guid) for integration_id, guid in keys[start : start + 100]],
+                    "ProjectionExpression": "invoice_guid, #status",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                }
+            }
+            while pending:
+                with dynamodb_errors("read order statuses"):
+                    response = self._table.meta.client.batch_get_item(RequestItems=pending)
+                for item in response["Responses"].get(self._table.name, []):
+                    found[UUID(str(item["invoice_guid"]))] = OrderStatus(str(item["status"]))
+                pending = dict(response.get("UnprocessedKeys") or {})
+        return found
+
     def get_event(self, record: OrderRecord) -> str | None:
         """The record's event as it arrived; None once it has expired with the record."""
         item = self._get_item(record.integration_id, record.invoice_guid, "get order event")

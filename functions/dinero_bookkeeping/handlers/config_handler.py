@@ -14,6 +14,7 @@ from dinero_bookkeeping.handlers import (
     config_link_routes,
     config_order_routes,
     config_oss_routes,
+    config_shipmondo_routes,
     config_template_routes,
 )
 from dinero_bookkeeping.handlers.http_api import create_app
@@ -26,6 +27,7 @@ for routes in (
     config_oss_routes,
     config_link_routes,
     config_order_routes,
+    config_shipmondo_routes,
 ):
     app.include_router(routes.router)
 

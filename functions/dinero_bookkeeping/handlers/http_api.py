@@ -43,10 +43,13 @@ class _HttpApi(APIGatewayHttpResolver):
         return super().resolve(routable(event), context)
 
 
-def create_app() -> APIGatewayHttpResolver:
+def create_app(*, bounded_bodies: bool = True) -> APIGatewayHttpResolver:
+    """`bounded_bodies=False`: for routes that read their raw body themselves and take no JSON body parameter (the
+    Shipmondo webhook: a signed order can exceed MAX_BODY_CHARS, and every refused body is kept with its reason)."""
     app = _HttpApi(enable_validation=True, json_body_deserializer=parse_json_body)
-    # Powertools takes the validation middleware from this attribute when it builds each route's middleware stack.
-    app._request_validation_middleware = BoundedRequestValidation()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
+    if bounded_bodies:
+        # Powertools takes the validation middleware from this attribute when it builds each route's middleware stack.
+        app._request_validation_middleware = BoundedRequestValidation()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
     app.exception_handler_manager.update_exception_handlers(
         {
             RequestValidationError: invalid_request,

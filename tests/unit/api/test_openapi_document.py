@@ -25,7 +25,7 @@ def test_openapi_document_describes_exactly_the_templates_api_routes() -> None:
     assert documented == routes
 
 
-def test_openapi_document_requires_the_merchant_jwt_everywhere_but_the_callback() -> None:
+def test_openapi_document_requires_the_merchant_jwt_everywhere_but_the_callback_and_shipmondos_webhook() -> None:
     # Given
     paths = json.loads(document())["paths"]
     # When
@@ -36,4 +36,8 @@ def test_openapi_document_requires_the_merchant_jwt_everywhere_but_the_callback(
         if not operation.get("security")
     }
     # Then
-    assert public == {("GET", "/oauth/callback"), ("POST", "/oauth/callback")}
+    assert public == {
+        ("GET", "/oauth/callback"),
+        ("POST", "/oauth/callback"),
+        ("POST", "/shipmondo/webhooks/{hook_id}"),
+    }

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from dinero_bookkeeping import wiring
-from dinero_bookkeeping.handlers import config_handler, oauth_handler
+from dinero_bookkeeping.handlers import config_handler, oauth_handler, shipmondo_webhook_handler
 from support.gateway_api import Api, build_api
 from support.merchant_world import MerchantWorld
+from support.shipmondo_fakes import ShipmondoWorld
 
 
 @pytest.fixture
@@ -21,8 +22,9 @@ def world() -> Iterator[MerchantWorld]:
         wiring.templates_service: lambda: world.templates,
         wiring.links_service: lambda: world.links,
         wiring.order_history_service: lambda: world.history,
+        **ShipmondoWorld(world.integrations, world.records, world.queue, world.clock).overrides(),
     }
-    apps = (oauth_handler.app, config_handler.app)
+    apps = (oauth_handler.app, config_handler.app, shipmondo_webhook_handler.app)
     for app in apps:
         app.dependency_overrides.update(overrides)
     yield world
