@@ -15,6 +15,7 @@ from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
 from dinero_bookkeeping.adapters.dynamodb_integrations import DynamoIntegrations
 from dinero_bookkeeping.adapters.dynamodb_oauth_states import DynamoOAuthStates
 from dinero_bookkeeping.adapters.dynamodb_order_records import DynamoOrderRecords
+from dinero_bookkeeping.adapters.dynamodb_payment_templates import DynamoPaymentTemplates
 from dinero_bookkeeping.adapters.dynamodb_pending_connections import DynamoPendingConnections
 from dinero_bookkeeping.adapters.dynamodb_rate_limiter import DynamoRateLimiter
 from dinero_bookkeeping.adapters.kms_token_cipher import KmsTokenCipher
@@ -23,10 +24,15 @@ from dinero_bookkeeping.adapters.system_clock import SystemClock
 from dinero_bookkeeping.adapters.token_provider import TokenProvider
 from dinero_bookkeeping.adapters.visma_connect import VismaConnectClient
 from dinero_bookkeeping.services.book_order import BookOrderService
+from dinero_bookkeeping.services.book_payment import BookPaymentService
 from dinero_bookkeeping.services.connect_dinero import ConnectDineroService
+from dinero_bookkeeping.services.credit_order import CreditOrderService
+from dinero_bookkeeping.services.ledger_steps import LedgerSteps
 from dinero_bookkeeping.services.manage_integrations import ManageIntegrationsService
 from dinero_bookkeeping.services.manage_links import ManageLinksService
+from dinero_bookkeeping.services.manage_payment_template import ManagePaymentTemplateService
 from dinero_bookkeeping.services.manage_templates import ManageTemplatesService
+from dinero_bookkeeping.services.order_follow_ups import OrderFollowUps
 from dinero_bookkeeping.services.order_history import OrderHistoryService
 from dinero_bookkeeping.settings import DineroSettings, WorkerSettings, api_settings, worker_settings
 
@@ -41,6 +47,7 @@ class Adapters:
     integrations: DynamoIntegrations
     connections: DynamoConnections
     records: DynamoOrderRecords
+    payment_templates: DynamoPaymentTemplates
     queue: SqsOrderQueue
     visma: VismaConnectClient
     dinero: DineroClient
@@ -71,6 +78,7 @@ def build_adapters(settings: WorkerSettings) -> Adapters:
         integrations=DynamoIntegrations(table),
         connections=connections,
         records=DynamoOrderRecords(table, clock, timedelta(days=settings.RECORD_RETENTION_DAYS)),
+        payment_templates=DynamoPaymentTemplates(table),
         queue=SqsOrderQueue(session.client("sqs"), settings.ORDER_QUEUE_URL),
         visma=visma,
         dinero=DineroClient(DineroHttp(http, settings.DINERO_API_URL, settings.DINERO_TIMEOUT_SECONDS), tokens),
@@ -78,6 +86,8 @@ def build_adapters(settings: WorkerSettings) -> Adapters:
 
 
 def book_order_service(adapters: Adapters, settings: WorkerSettings) -> BookOrderService:
+    lease = timedelta(seconds=settings.ORDER_LEASE_SECONDS)
+    rate_limiter = DynamoRateLimiter(adapters.table, settings.DINERO_RATE_LIMIT_PER_MINUTE)
     return BookOrderService(
         integrations=adapters.integrations,
         connections=adapters.connections,
@@ -85,8 +95,25 @@ def book_order_service(adapters: Adapters, settings: WorkerSettings) -> BookOrde
         records=adapters.records,
         dinero=adapters.dinero,
         clock=adapters.clock,
-        lease=timedelta(seconds=settings.ORDER_LEASE_SECONDS),
-        rate_limiter=DynamoRateLimiter(adapters.table, settings.DINERO_RATE_LIMIT_PER_MINUTE),
+        lease=lease,
+        rate_limiter=rate_limiter,
+        follow_ups=order_follow_ups(adapters, lease, rate_limiter),
+    )
+
+
+def order_follow_ups(adapters: Adapters, lease: timedelta, rate_limiter: DynamoRateLimiter) -> OrderFollowUps:
+    steps = LedgerSteps(
+        integrations=adapters.integrations,
+        connections=adapters.connections,
+        records=adapters.records,
+        dinero=adapters.dinero,
+        clock=adapters.clock,
+        lease=lease,
+        rate_limiter=rate_limiter,
+    )
+    return OrderFollowUps(
+        payments=BookPaymentService(steps=steps, templates=adapters.payment_templates),
+        credits=CreditOrderService(steps=steps, templates=adapters.payment_templates),
     )
 
 
@@ -145,6 +172,17 @@ def templates_service() -> ManageTemplatesService:
 
 
 @cache
+def payment_template_service() -> ManagePaymentTemplateService:
+    adapters = api_adapters()
+    return ManagePaymentTemplateService(
+        integrations=adapters.integrations,
+        templates=adapters.payment_templates,
+        connections=adapters.connections,
+        dinero=adapters.dinero,
+    )
+
+
+@cache
 def links_service() -> ManageLinksService:
     adapters = api_adapters()
     return ManageLinksService(integrations=adapters.integrations, clock=adapters.clock)
@@ -163,5 +201,6 @@ def clear_caches() -> None:
     for cached in (
         *(worker_settings, worker_adapters, worker_service, api_settings, api_adapters),
         *(connect_service, integrations_service, templates_service, links_service, order_history_service),
+        payment_template_service,
     ):
         cached.cache_clear()

@@ -398,10 +398,11 @@ class FakeOrganizationDirectory:
 
 @dataclass
 class FakeDineroChoices:
-    """One organization's entry accounts and invoice layouts, as Dinero's read models."""
+    """One organization's entry accounts, invoice layouts and deposit accounts, as Dinero's read models."""
 
     accounts: list[dict[str, Any]] = field(default_factory=list)
     layouts: list[dict[str, Any]] = field(default_factory=list)
+    deposit_accounts: list[dict[str, Any]] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     failure: BookkeepingError | None = None
 
@@ -415,6 +416,10 @@ class FakeDineroChoices:
     def list_invoice_layouts(self) -> list[dict[str, Any]]:
         self._enter("list_invoice_layouts")
         return copy.deepcopy(self.layouts)
+
+    def list_deposit_accounts(self) -> list[dict[str, Any]]:
+        self._enter("list_deposit_accounts")
+        return copy.deepcopy(self.deposit_accounts)
 
     def _enter(self, method: str) -> None:
         self.calls[method] += 1

@@ -24,7 +24,7 @@ DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 TIMES = "\N{MULTIPLICATION SIGN}"
 DASH = "\N{EN DASH}"
 
-RETURN_SKIP_REASON = "Return fulfilments become credit notes, which this integration does not create"
+RETURN_SKIP_REASON = "A return fulfilment is credited by its order.returned event, not invoiced"
 
 _WORDS: dict[Language, dict[LineType | Literal["order", "delivery"], str]] = {
     "da-DK": {
@@ -79,6 +79,7 @@ class InvoiceLine(BaseModel):
     account_number: int
     unit: Literal["parts", "shipment"] | None
     line_type: Literal["Product", "Text"]
+    order_line_id: int | None = None  # the order line it bills, so a credit note can credit it (not sent to Dinero)
 
     def dinero_body(self) -> dict[str, Any]:
         """An InvoiceLinesCreateModel. Discount is always 0: order amounts are already net of discounts."""
@@ -335,6 +336,7 @@ def _invoice_line(
             account_number=account,
             unit=None,
             line_type="Text",
+            order_line_id=part.line.id,
         )
     description, quantity, unit_price = _priced(part, description)
     return InvoiceLine(
@@ -344,6 +346,7 @@ def _invoice_line(
         account_number=account,
         unit="shipment" if line_type == "shipping" else "parts",
         line_type="Product",
+        order_line_id=part.line.id,
     )
 
 

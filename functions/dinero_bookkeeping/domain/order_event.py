@@ -1,4 +1,8 @@
-"""The "order handled" event on the queue: a Shipmondo v3 SalesOrder plus an optional fulfilment id.
+"""The order events on the queue: a Shipmondo v3 SalesOrder plus what happened to it (`event_type`).
+
+`order.handled` (optionally for one fulfilment) is invoiced; `order.paid` registers a payment on the order's booked
+invoices; `order.returned` (the fulfilment id of a `type: return` fulfilment) is credited; `order.cancelled` deletes
+a draft invoice or credits a booked one.
 
 Only the fields the invoice needs are modelled; everything else in a Shipmondo payload is ignored, so a
 real webhook's decoded `data` can be forwarded unchanged. Amounts arrive as decimal strings.
@@ -6,9 +10,9 @@ real webhook's decoded `data` can be forwarded unchanged. Amounts arrive as deci
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 LineType = Literal["item", "shipping", "discount", "gift_card", "payment_fee"]
 
@@ -73,6 +77,8 @@ class PaymentDetails(_Lenient):
     amount_including_vat: Decimal | None = None
     vat_amount: Decimal | None = None
     currency_code: str | None = Field(default=None, min_length=3, max_length=3)
+    payment_method: str | None = Field(default=None, max_length=64)
+    transaction_id: str | None = Field(default=None, max_length=128)
 
 
 class SalesOrder(_Lenient):
@@ -82,12 +88,14 @@ class SalesOrder(_Lenient):
     ship_to: Address | None = None
     bill_to: Address | None = None
     payment_details: PaymentDetails | None = None
+    payment_status: str | None = Field(default=None, max_length=64)  # paid, marked_as_paid, refunded, ...
     order_lines: list[OrderLine] = Field(min_length=1)
     order_fulfillments: list[Fulfillment] = []
 
 
-class OrderHandledEvent(_Lenient):
-    event_type: Literal["order.handled"]
+class OrderEventBase(_Lenient):
+    """What every order event carries."""
+
     event_id: str = Field(min_length=1, max_length=200)
     occurred_at: AwareDatetime
     # The order platform's account that owns the webshop: the same identity as the merchant's JWT `sub`. An event is
@@ -95,4 +103,36 @@ class OrderHandledEvent(_Lenient):
     merchant_id: str = Field(min_length=1, max_length=200)
     order_integration_id: str = Field(min_length=1, max_length=200)
     sales_order: SalesOrder
+
+
+class OrderHandledEvent(OrderEventBase):
+    event_type: Literal["order.handled"]
     fulfillment_id: int | None = None
+
+
+class OrderPaidEvent(OrderEventBase):
+    """The order was paid after it was handled: its booked invoices get their payments."""
+
+    event_type: Literal["order.paid"]
+
+
+class OrderReturnedEvent(OrderEventBase):
+    """Goods came back: `fulfillment_id` names the order's fulfilment of `type: return`."""
+
+    event_type: Literal["order.returned"]
+    fulfillment_id: int
+
+
+class OrderCancelledEvent(OrderEventBase):
+    event_type: Literal["order.cancelled"]
+
+
+OrderEvent = Annotated[
+    OrderHandledEvent | OrderPaidEvent | OrderReturnedEvent | OrderCancelledEvent, Field(discriminator="event_type")
+]
+_ORDER_EVENT: TypeAdapter[OrderEvent] = TypeAdapter(OrderEvent)
+
+
+def parse_order_event(body: str) -> OrderEvent:
+    """Any of the order events, by its event_type. Raises pydantic's ValidationError."""
+    return _ORDER_EVENT.validate_json(body)

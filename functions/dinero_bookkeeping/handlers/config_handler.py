@@ -13,13 +13,20 @@ from dinero_bookkeeping.handlers import (
     config_integration_routes,
     config_link_routes,
     config_order_routes,
+    config_payment_routes,
     config_template_routes,
 )
 from dinero_bookkeeping.handlers.http_api import create_app
 from dinero_bookkeeping.observability import logger, metrics, tracer
 
 app = create_app()
-for routes in (config_integration_routes, config_template_routes, config_link_routes, config_order_routes):
+for routes in (
+    config_integration_routes,
+    config_template_routes,
+    config_payment_routes,
+    config_link_routes,
+    config_order_routes,
+):
     app.include_router(routes.router)
 
 

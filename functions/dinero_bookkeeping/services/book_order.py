@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -23,7 +23,7 @@ from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoic
 from dinero_bookkeeping.domain.errors import DineroValidationError, MalformedEventError, PermanentError, RetryableError
 from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegration, ConnectionStatus
 from dinero_bookkeeping.domain.invoice import ContactDetails, InvoiceDraft, build_invoice, contact_body, skip_reason
-from dinero_bookkeeping.domain.order_event import OrderHandledEvent
+from dinero_bookkeeping.domain.order_event import OrderEventBase, OrderHandledEvent, parse_order_event
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
 from dinero_bookkeeping.domain.rate_window import CallBudget
 from dinero_bookkeeping.observability import logger
@@ -37,6 +37,9 @@ from dinero_bookkeeping.ports import (
     OrderRecordRepository,
     RateLimiter,
 )
+
+if TYPE_CHECKING:
+    from dinero_bookkeeping.services.order_follow_ups import OrderFollowUps
 
 
 class Outcome(StrEnum):
@@ -63,6 +66,8 @@ class BookOrderService:
     lease: timedelta = timedelta(seconds=90)
     # Dinero's budget shared by all workers; None only for a lone worker (tests of the other rules).
     rate_limiter: RateLimiter | None = None
+    # Payments, returns and cancellations (services/order_follow_ups.py); None: invoices only.
+    follow_ups: "OrderFollowUps | None" = None
 
     def handle_message(
         self, body: str, message_id: str, *, owning_integration_id: str | None = None, final_attempt: bool = False
@@ -74,11 +79,30 @@ class BookOrderService:
         left to the dead-letter queue with the record still in processing.
         """
         try:
-            event = OrderHandledEvent.model_validate_json(body)
+            event = parse_order_event(body)
         except ValidationError as error:
-            reason = MalformedEventError(f"Not a valid order.handled event: {_field_errors(error)}").reason
+            reason = MalformedEventError(f"Not a valid order event: {_field_errors(error)}").reason
             return self._reject(message_id, body, reason)
-        return self.handle(event, message_id, owning_integration_id=owning_integration_id, final_attempt=final_attempt)
+        if isinstance(event, OrderHandledEvent):
+            outcome = self.handle(
+                event, message_id, owning_integration_id=owning_integration_id, final_attempt=final_attempt
+            )
+            if outcome in (Outcome.BOOKED, Outcome.DRAFT, Outcome.DUPLICATE) and self.follow_ups is not None:
+                integration = self._integration_for(event, owning_integration_id)
+                if integration is not None:
+                    self.follow_ups.handle(integration, event, final_attempt=final_attempt)
+            return outcome
+        if self.follow_ups is None:
+            return self._reject(message_id, body, f"{event.event_type} events are not booked by this worker")
+        integration = self._integration_for(event, owning_integration_id)
+        if integration is None:
+            reason = (
+                f"Webshop {event.order_integration_id} is not linked to an accounting integration of merchant "
+                f"{event.merchant_id}"
+            )
+            return self._reject(message_id, body, reason)
+        logger.append_keys(integration_id=integration.integration_id, sales_order_id=event.sales_order.id)
+        return self.follow_ups.handle(integration, event, final_attempt=final_attempt)
 
     def handle(
         self,
@@ -134,7 +158,7 @@ class BookOrderService:
             raise
 
     def _integration_for(
-        self, event: OrderHandledEvent, owning_integration_id: str | None
+        self, event: OrderEventBase, owning_integration_id: str | None
     ) -> AccountingIntegration | None:
         """The integration that books the event: the record's owner for a retry, else the one the event's merchant
         linked the webshop to. Never another merchant's."""

@@ -244,7 +244,7 @@ def test_event_that_is_not_json_is_rejected() -> None:
     outcome = world.service.handle_message("not json", "m-bad")
     # Then
     assert outcome is Outcome.REJECTED
-    assert "Not a valid order.handled event" in world.records.rejected[0]["reason"]
+    assert "Not a valid order event" in world.records.rejected[0]["reason"]
 
 
 def test_event_for_an_unlinked_webshop_is_rejected_naming_it() -> None:
