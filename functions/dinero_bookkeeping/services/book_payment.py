@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus
-from dinero_bookkeeping.domain.errors import DineroValidationError, PermanentError, RetryableError
+from dinero_bookkeeping.domain.errors import PermanentError, RetryableError
 from dinero_bookkeeping.domain.integration import AccountingIntegration
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent, OrderPaidEvent
 from dinero_bookkeeping.domain.order_record import (
@@ -150,14 +150,9 @@ def register_payment(
         earlier = look_up(voucher.guid)
         if earlier is not None and instruction.external_reference in earlier.external_references:
             return earlier
-    try:
-        create(voucher.guid, instruction.dinero_body(voucher.timestamp))
-    except DineroValidationError:
-        # A slower earlier attempt (or another worker) may have paid it meanwhile; Dinero then refuses an overpayment.
-        earlier = look_up(voucher.guid)
-        if earlier is None or instruction.external_reference not in earlier.external_references:
-            raise
-        return earlier
+    # A slower earlier attempt that paid meanwhile changed the voucher's version: Dinero then refuses this one as
+    # stale (a retryable error), and the next attempt finds the payment by its reference.
+    create(voucher.guid, instruction.dinero_body(voucher.timestamp))
     overview = look_up(voucher.guid)
     if overview is None:
         raise RetryableError("Dinero did not list the payment it just took")
