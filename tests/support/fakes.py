@@ -23,6 +23,7 @@ from dinero_bookkeeping.domain.integration import (
 )
 from dinero_bookkeeping.domain.oauth_state import OAuthState, s256_code_challenge
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.payment import PaymentTemplate
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
 from dinero_bookkeeping.domain.rate_window import RateWindow, Reservation, reservation_for
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
@@ -474,3 +475,14 @@ class InMemoryOrderQueue:
             raise self.failure
         self.sent.append(body)
         self.owners.append(integration_id)
+
+
+@dataclass
+class InMemoryPaymentTemplates:
+    templates: dict[str, PaymentTemplate] = field(default_factory=dict)
+
+    def get_payment_template(self, integration_id: str) -> PaymentTemplate:
+        return self.templates.get(integration_id, PaymentTemplate())
+
+    def put_payment_template(self, integration_id: str, template: PaymentTemplate) -> None:
+        self.templates[integration_id] = template

@@ -7,6 +7,7 @@ from dinero_bookkeeping.domain.integration import integration_id_for
 from dinero_bookkeeping.services.connect_dinero import CallbackOutcome, ConnectDineroService
 from dinero_bookkeeping.services.manage_integrations import ManageIntegrationsService
 from dinero_bookkeeping.services.manage_links import ManageLinksService
+from dinero_bookkeeping.services.manage_payment_template import ManagePaymentTemplateService
 from dinero_bookkeeping.services.manage_templates import ManageTemplatesService
 from dinero_bookkeeping.services.order_history import OrderHistoryService
 from support.fakes import (
@@ -20,6 +21,7 @@ from support.fakes import (
     InMemoryOAuthStates,
     InMemoryOrderHistory,
     InMemoryOrderQueue,
+    InMemoryPaymentTemplates,
     InMemoryPendingConnections,
 )
 
@@ -46,6 +48,11 @@ CHART = [
     _account(1300, "Salg af fragt - momsfrie", "none"),
     _account(1350, "Salg af fragt - momspligtig", "U25"),
 ]
+DEPOSIT_ACCOUNTS = [
+    {"AccountNumber": 55000, "Name": "Bank", "IsDefault": True, "IsHidden": False},
+    {"AccountNumber": 55010, "Name": "Kortindløser (clearing)", "IsDefault": False, "IsHidden": False},
+    {"AccountNumber": 55090, "Name": "Gammel bankkonto", "IsDefault": False, "IsHidden": True},
+]
 LAYOUTS = [
     {"Id": STANDARD_LAYOUT, "Name": "Standard", "IsDefault": True},
     {"Id": WEBSHOP_LAYOUT, "Name": "Webshop", "IsDefault": False},
@@ -61,7 +68,9 @@ class MerchantWorld:
         self.directory = FakeOrganizationDirectory([PRO_ORG, NON_PRO_ORG])
         self.connections = InMemoryConnectionStore()
         self.integrations = InMemoryIntegrationStore()
-        self.dinero = FakeDineroChoices(accounts=list(CHART), layouts=list(LAYOUTS))
+        self.dinero = FakeDineroChoices(
+            accounts=list(CHART), layouts=list(LAYOUTS), deposit_accounts=list(DEPOSIT_ACCOUNTS)
+        )
         self.records = InMemoryOrderHistory()
         self.queue = InMemoryOrderQueue()
         self.connect = ConnectDineroService(
@@ -78,6 +87,10 @@ class MerchantWorld:
         self.manage = ManageIntegrationsService(self.integrations, self.connections, self.visma, self.clock)
         self.templates = ManageTemplatesService(self.integrations, self.connections, self.dinero, self.clock)
         self.links = ManageLinksService(self.integrations, self.clock)
+        self.payment_templates = InMemoryPaymentTemplates()
+        self.payments = ManagePaymentTemplateService(
+            self.integrations, self.payment_templates, self.connections, self.dinero
+        )
         self.history = OrderHistoryService(self.integrations, self.records, self.queue, self.clock)
 
     def authorize(self, merchant_id: str = MERCHANT) -> tuple[str, str]:

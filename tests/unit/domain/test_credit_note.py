@@ -40,7 +40,7 @@ def invoice_of(data: dict[str, Any], templates: TemplateSet, fulfillment_id: int
 
 def with_return(data: dict[str, Any], return_id: int, lines: dict[int, str]) -> dict[str, Any]:
     """The order with one more return fulfilment (returned quantity per order line)."""
-    changed = json.loads(json.dumps(data))
+    changed: dict[str, Any] = json.loads(json.dumps(data))
     changed["sales_order"]["order_fulfillments"].append(
         {
             "id": return_id,
