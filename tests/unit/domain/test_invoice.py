@@ -655,7 +655,7 @@ def test_build_invoice_return_fulfilment_is_refused(order_data: DataLoader, temp
     event = OrderHandledEvent.model_validate(data)
 
     # When & Then no sales invoice is made of it
-    with pytest.raises(PermanentError, match="order.returned"):
+    with pytest.raises(PermanentError, match=r"order\.returned"):
         build(event, templates)
 
 
