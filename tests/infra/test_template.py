@@ -293,7 +293,7 @@ def test_http_api_when_expanded_leaves_only_the_two_oauth_callbacks_public(resou
 
     # Then: only Visma Connect's redirect target is reachable without the merchant's JWT
     assert public == {("GET", "/oauth/callback"), ("POST", "/oauth/callback")}
-    assert sum(len(operations) for operations in body["paths"].values()) == 21
+    assert sum(len(operations) for operations in body["paths"].values()) == 24
     jwt = authorizers["MerchantJwt"]["x-amazon-apigateway-authorizer"]
     assert (jwt["type"], jwt["identitySource"]) == ("jwt", "$request.header.Authorization")
     assert jwt["jwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": [{"Ref": "JwtAudience"}]}
