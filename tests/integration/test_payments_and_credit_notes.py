@@ -144,13 +144,13 @@ def test_a_foreign_currency_invoice_is_paid_in_dkk_and_its_own_currency(system: 
 def test_a_return_becomes_one_refunded_credit_note_and_never_credits_more_than_was_invoiced(
     system: LocalSystem,
 ) -> None:
-    # Given a paid, booked order with 2 mugs
+    # Given a paid, booked order with 2 T-shirts
     integration_id = connect_merchant(system, payments=PAYMENTS)
     handled = order_event("danish_private")
     system.send_order(handled)
     system.drain_orders()
     (invoice,) = invoices(system)
-    # When one mug comes back and is refunded (the event twice), and later a return of 2 more mugs arrives
+    # When one T-shirt comes back and is refunded (the event twice), and later a return of 2 more arrives
     first = order_event("returned_partial")
     system.send_order(first)
     system.send_order(first)
@@ -158,7 +158,7 @@ def test_a_return_becomes_one_refunded_credit_note_and_never_credits_more_than_w
     too_many = returned(first, 88102, {1101: "2.0"}, "refunded")
     system.send_order(too_many)
     system.drain_orders()
-    # Then one credit note credits the mug on the invoice, booked, with its refund registered on it
+    # Then one credit note credits the T-shirt on the invoice, booked, with its refund registered on it
     (credit_note,) = credit_notes(system)
     assert credit_note["CreditNoteFor"] == invoice["Guid"] and credit_note["Status"] == "Booked"
     assert credit_note["TotalInclVat"] == Decimal("199.95") and credit_note["TotalVat"] == Decimal("39.99")

@@ -47,10 +47,11 @@ from dinero_bookkeeping.services.book_order import BOOK_AUTOMATICALLY_OFF, Outco
 from dinero_bookkeeping.services.book_payment import register_payment
 from dinero_bookkeeping.services.ledger_steps import LedgerSteps
 
-# Read the invoice; create, read back and book the credit note; refund: DKK value, pay, read what remains.
-CREDIT_NOTE_CALLS = 7
+# Read the invoice; create, read back and book the credit note; refund: DKK value, look up (a resumed attempt looks
+# up both the credit note and the refund; the reservation adds one lookup), pay, read what remains.
+CREDIT_NOTE_CALLS = 8
 # Per invoice of a cancelled order: read it, then delete it or credit it (as above).
-CANCELLATION_CALLS_PER_INVOICE = 7
+CANCELLATION_CALLS_PER_INVOICE = 8
 NEVER_INVOICED = "The order was cancelled before it was invoiced: nothing to undo in Dinero"
 
 
@@ -149,7 +150,7 @@ class CreditOrderService:
                 record,
                 status,
                 reason="; ".join([*done, *reasons]),
-                total_incl_vat=credited_total,
+                total_incl_vat=credited_total if credited_total else None,
                 currency=currency,
             )
             logger.info("order cancelled in Dinero", status=status.value)

@@ -66,7 +66,7 @@ def rows(credit_note: CreditNoteDraft) -> list[Row]:
 def test_partial_return_of_a_multi_line_order_credits_only_the_returned_quantity(
     order_data: DataLoader, templates: TemplateSet
 ) -> None:
-    # Given the invoice of a parcel with 2 x 199.95, 1 x 89.00 and shipping 39.00, and 1 of the 2 mugs returned
+    # Given the invoice of a parcel with 2 x 199.95, 1 x 89.00 and shipping 39.00, and 1 of the 2 T-shirts returned
     data = order_data("danish_private")
     invoice = invoice_of(data, templates, 88001)
     data = with_return(data, 88101, {1101: "1.0"})
@@ -74,7 +74,7 @@ def test_partial_return_of_a_multi_line_order_credits_only_the_returned_quantity
     # When
     credit_note = build_return_credit_note(returned(data, 88101), [invoice], guid("credit"))
 
-    # Then one mug at the invoice's price and account, nothing else, crediting that invoice
+    # Then one T-shirt at the invoice's price and account, nothing else, crediting that invoice
     assert credit_note.credit_note_for == invoice.guid
     assert [(qty, price, account) for _, qty, price, account in rows(credit_note)] == [
         (Decimal(1), Decimal("199.95"), 1000)
@@ -119,12 +119,12 @@ def test_a_return_of_more_than_was_invoiced_is_refused(order_data: DataLoader, t
 
 
 def test_returns_never_credit_a_line_twice(order_data: DataLoader, templates: TemplateSet) -> None:
-    # Given a parcel of 2 mugs: one returned and credited, then a second return of 2 more
+    # Given a parcel of 2 T-shirts: one returned and credited, then a second return of 2 more
     data = order_data("danish_private")
     invoice = invoice_of(data, templates, 88001)
     data = with_return(with_return(data, 88101, {1101: "1.0"}), 88102, {1101: "2.0"})
 
-    # When & Then the second return may credit only the 1 mug left
+    # When & Then the second return may credit only the 1 T-shirt left
     with pytest.raises(PermanentError, match="returned more often than it was invoiced"):
         build_return_credit_note(returned(data, 88102), [invoice], guid("r2"))
 
