@@ -83,12 +83,13 @@ class CreditOrderService:
                     "credited (retry once the order is invoiced)"
                 )
             draft = build_return_credit_note(event, [doc for _, doc in documents], record.invoice_guid)
-            invoice_record = next(rec for rec, doc in documents if doc.guid == draft.credit_note_for)
+            invoice_record, document = next(pair for pair in documents if pair[1].guid == draft.credit_note_for)
             credited = self._credit(
                 integration,
                 api,
                 draft,
                 invoice_record,
+                document,
                 event,
                 look_up_first=look_up_first,
                 suffix=str(event.fulfillment_id),
@@ -139,7 +140,14 @@ class CreditOrderService:
                     done.append(f"{name} was credited in full by its returns")
                     continue
                 credited = self._credit(
-                    integration, api, draft, invoice_record, event, look_up_first=look_up_first, suffix="cancelled"
+                    integration,
+                    api,
+                    draft,
+                    invoice_record,
+                    document,
+                    event,
+                    look_up_first=look_up_first,
+                    suffix="cancelled",
                 )
                 credited_total += credited.credit_note.total_incl_vat
                 state = "booked" if credited.credit_note.status is DineroInvoiceStatus.BOOKED else "left as draft"
@@ -177,6 +185,7 @@ class CreditOrderService:
         api: DineroLedgerApi,
         draft: CreditNoteDraft,
         invoice_record: OrderRecord,
+        document: InvoicedDocument,
         event: OrderEventBase,
         *,
         look_up_first: bool,
@@ -196,8 +205,9 @@ class CreditOrderService:
         if credit_note is None:
             credit_note = _create_credit_note(api, draft, invoice.contact_guid)
         reasons = totals_disagreements(credit_note, draft.expected_total_incl_vat, draft.expected_vat, draft.currency)
-        if invoice_record.total_incl_vat is not None and invoice.total_incl_vat != invoice_record.total_incl_vat:
-            reasons.append("The invoice changed in Dinero since it was booked: check the credit note's lines")
+        if document.draft.expected_total_incl_vat != invoice.total_incl_vat:
+            # The invoice was rebuilt from its event with today's templates; a changed account would show here.
+            reasons.append("The invoice no longer comes out as it was made (templates changed?): check the lines")
         if credit_note.status is DineroInvoiceStatus.DRAFT and integration.book_automatically and not reasons:
             credit_note = api.book_credit_note(credit_note.guid, credit_note.timestamp)
         if credit_note.status is not DineroInvoiceStatus.BOOKED:
