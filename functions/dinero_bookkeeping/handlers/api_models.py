@@ -149,7 +149,9 @@ class PaymentConditionChoiceResponse(BaseModel):
 class PaymentTemplateRequest(_Request):
     """Replaces the Payment template. Accounts must be deposit accounts of the organization in Dinero."""
 
-    register_payments: StrictBool = Field(description="Register the payments of paid orders on their invoices.")
+    register_payments: StrictBool = Field(
+        default=False, description="Register the payments of paid orders on their invoices (default off)."
+    )
     deposit_account: int | None = Field(
         default=None, gt=0, description="Where payments go; required when register_payments is on."
     )
