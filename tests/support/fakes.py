@@ -23,7 +23,7 @@ from dinero_bookkeeping.domain.integration import (
 )
 from dinero_bookkeeping.domain.oauth_state import OAuthState, s256_code_challenge
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
-from dinero_bookkeeping.domain.payment import PaymentTemplate
+from dinero_bookkeeping.domain.payment import PaymentsOverview, PaymentTemplate
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
 from dinero_bookkeeping.domain.rate_window import RateWindow, Reservation, reservation_for
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
@@ -486,3 +486,61 @@ class InMemoryPaymentTemplates:
 
     def put_payment_template(self, integration_id: str, template: PaymentTemplate) -> None:
         self.templates[integration_id] = template
+
+
+@dataclass
+class FakeDineroPayments:
+    """Dinero's invoices as payments see them: booked or draft vouchers, and the payments registered on them."""
+
+    invoices: dict[UUID, DineroInvoice] = field(default_factory=dict)
+    payments: dict[UUID, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)
+    # method name -> errors raised AFTER the call took effect (a lost answer)
+    lost_answers: dict[str, list[BookkeepingError]] = field(default_factory=dict)
+
+    def for_organization(self, connection_id: str, organization_id: int) -> "FakeDineroPayments":
+        return self
+
+    def get_invoice(self, guid: UUID) -> DineroInvoice | None:
+        self.calls["get_invoice"] += 1
+        return self.invoices.get(guid)
+
+    def invoice_total_in_dkk(self, guid: UUID, external_reference: str) -> Decimal | None:
+        self.calls["invoice_total_in_dkk"] += 1
+        return self.invoices[guid].total_incl_vat * Decimal("7.46")
+
+    def list_invoice_payments(self, guid: UUID) -> PaymentsOverview | None:
+        self.calls["list_invoice_payments"] += 1
+        paid = sum((Decimal(str(p["Amount"])) for p in self.payments.get(guid, [])), Decimal(0))
+        return PaymentsOverview(
+            external_references=[p["ExternalReference"] for p in self.payments.get(guid, [])],
+            remaining_amount=self.invoices[guid].total_incl_vat - paid,
+            paid_amount=paid,
+        )
+
+    def create_invoice_payment(self, guid: UUID, body: dict[str, Any]) -> None:
+        self.calls["create_invoice_payment"] += 1
+        invoice = self.invoices[guid]
+        assert invoice.status is DineroInvoiceStatus.BOOKED and body["Timestamp"] == invoice.timestamp
+        self.payments.setdefault(guid, []).append(body)
+        self.invoices[guid] = invoice.model_copy(update={"timestamp": f"{invoice.timestamp}+"})
+        if self.lost_answers.get("create_invoice_payment"):
+            raise self.lost_answers["create_invoice_payment"].pop(0)
+
+    def delete_invoice(self, guid: UUID, timestamp: str) -> None:
+        raise AssertionError("payments never delete invoices")
+
+    def create_credit_note(self, body: dict[str, Any]) -> None:
+        raise AssertionError("payments make no credit notes")
+
+    def get_credit_note(self, guid: UUID) -> DineroInvoice | None:
+        raise AssertionError("payments make no credit notes")
+
+    def book_credit_note(self, guid: UUID, timestamp: str) -> DineroInvoice:
+        raise AssertionError("payments make no credit notes")
+
+    def list_credit_note_payments(self, guid: UUID) -> PaymentsOverview | None:
+        raise AssertionError("payments make no credit notes")
+
+    def create_credit_note_payment(self, guid: UUID, body: dict[str, Any]) -> None:
+        raise AssertionError("payments make no credit notes")
