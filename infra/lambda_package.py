@@ -67,10 +67,21 @@ class ImportResult:
     stderr: str  # the traceback, or the `-X importtime` report
 
 
-def deployed_functions(template_path: Path = TEMPLATE) -> list[DeployedFunction]:
-    """Every AWS::Serverless::Function of the template with its Globals applied."""
+# Deployed with X-Ray tracing on: the mode whose imports are the heaviest (the tracer loads the X-Ray SDK).
+TRACING_ON = {"Tracing": "Active"}
+
+
+def deployed_functions(
+    template_path: Path = TEMPLATE, parameters: Mapping[str, str] = TRACING_ON
+) -> list[DeployedFunction]:
+    """Every AWS::Serverless::Function of the template with its Globals applied, deployed with `parameters` (the
+    others at their defaults)."""
     template = load_template(template_path)
-    parameters: Mapping[str, Any] = template.get("Parameters", {})
+    values = {
+        name: str(parameters.get(name, declared.get("Default", "")))
+        for name, declared in template.get("Parameters", {}).items()
+    }
+    mappings: Mapping[str, Any] = template.get("Mappings", {})
     defaults: Mapping[str, Any] = template.get("Globals", {}).get("Function", {})
     functions = []
     for logical_id, resource in template["Resources"].items():
@@ -87,8 +98,8 @@ def deployed_functions(template_path: Path = TEMPLATE) -> list[DeployedFunction]
                 logical_id=logical_id,
                 handler=str(properties["Handler"]),
                 runtime=str(properties["Runtime"]),
-                environment={name: _stand_in(name, value, parameters) for name, value in variables.items()},
-                tracing_active=properties.get("Tracing") == "Active",
+                environment={name: _stand_in(name, value, values, mappings) for name, value in variables.items()},
+                tracing_active=_stand_in("Tracing", properties.get("Tracing"), values, mappings) == "Active",
             )
         )
     return functions
@@ -167,10 +178,14 @@ def import_handler(function: DeployedFunction, dependencies: Path, python_option
     return ImportResult(None, report["seconds"], report["callable"], report["module_files"], completed.stderr)
 
 
-def _stand_in(name: str, value: Any, parameters: Mapping[str, Any]) -> str:
-    """A literal stays; a parameter reference takes its default; anything resolved at deploy time gets a dummy."""
+def _stand_in(name: str, value: Any, parameters: Mapping[str, str], mappings: Mapping[str, Any]) -> str:
+    """A literal stays; a parameter reference and a mapping look-up take the deployed value; anything resolved only
+    at deploy time (a resource's name or ARN) gets a dummy."""
     if isinstance(value, str | int | float):
         return str(value)
-    if isinstance(value, dict) and set(value) == {"Ref"} and "Default" in parameters.get(value["Ref"], {}):
-        return str(parameters[value["Ref"]]["Default"])
+    if isinstance(value, dict) and set(value) == {"Ref"} and parameters.get(value["Ref"]):
+        return parameters[value["Ref"]]
+    if isinstance(value, dict) and set(value) == {"Fn::FindInMap"}:
+        mapping, key, attribute = (_stand_in(name, part, parameters, mappings) for part in value["Fn::FindInMap"])
+        return str(mappings[mapping][key][attribute])
     return f"dummy-{name.lower().replace('_', '-')}"

@@ -1,6 +1,6 @@
 """The ports the use cases talk to. Adapters implement them; tests use in-memory fakes."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,9 +13,10 @@ from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice
 from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection, OrderIntegrationLink
 from dinero_bookkeeping.domain.oauth_state import OAuthState
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.oss_settings import OssSettings
 from dinero_bookkeeping.domain.payment import PaymentsOverview, PaymentTemplate
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
-from dinero_bookkeeping.domain.rate_window import Reservation
+from dinero_bookkeeping.domain.rate_window import Place, Reservation
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
 from dinero_bookkeeping.domain.tokens import StoredTokens, TokenSet
 
@@ -33,6 +34,16 @@ class IntegrationRepository(Protocol):
 
     def get_templates(self, integration_id: str) -> TemplateSet: ...
 
+    def get_oss_settings(self, integration_id: str) -> OssSettings | None: ...
+
+
+class ConfigurationCache(Protocol):
+    """What a warm worker keeps of an integration's configuration (see adapters/config_cache.py)."""
+
+    def forget(self, integration: AccountingIntegration) -> None:
+        """Read the integration, its templates and its connection anew next time."""
+        ...
+
 
 class ContactCache(Protocol):
     """Remembers Dinero contacts by customer, so a returning customer costs no lookup call."""
@@ -49,6 +60,7 @@ class Claim:
     record: OrderRecord
     acquired: bool  # True: this worker owns the record until record.lease_until
     resumed: bool  # True: an earlier attempt may have reached Dinero, so look before creating
+    retried: bool = False  # True: the merchant asked for this attempt (queued for retry), likely after a fix
 
 
 class OrderRecordRepository(Protocol):
@@ -81,7 +93,9 @@ class LedgerRecords(OrderRecordRepository, Protocol):
 class DineroOrganizationApi(Protocol):
     """Dinero, as seen by one organization through one connection."""
 
-    def find_contact(self, *, email: str | None, name: str) -> UUID | None: ...
+    def find_contact(self, *, email: str | None, name: str, vat_number: str | None = None) -> UUID | None:
+        """By VAT number when given (a business), else by e-mail, else by name."""
+        ...
 
     def create_contact(self, body: dict[str, Any]) -> UUID: ...
 
@@ -92,8 +106,15 @@ class DineroOrganizationApi(Protocol):
     def book_invoice(self, guid: UUID, timestamp: str) -> DineroInvoice: ...
 
 
+# Called before every request to an organization's Dinero API (a repeat after a 401 included); raises to stop it.
+# This is how each request counts against the organization's budget (see domain/rate_window.py).
+RequestMeter = Callable[[], None]
+
+
 class DineroGateway(Protocol):
-    def for_organization(self, connection_id: str, organization_id: int) -> DineroOrganizationApi: ...
+    def for_organization(
+        self, connection_id: str, organization_id: int, meter: RequestMeter
+    ) -> DineroOrganizationApi: ...
 
 
 class DineroLedgerApi(Protocol):
@@ -125,7 +146,7 @@ class DineroLedgerApi(Protocol):
 
 
 class DineroLedgerGateway(Protocol):
-    def for_organization(self, connection_id: str, organization_id: int) -> DineroLedgerApi: ...
+    def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> DineroLedgerApi: ...
 
 
 class PaymentTemplates(Protocol):
@@ -145,12 +166,19 @@ class ConnectionRepository(Protocol):
 class RateLimiter(Protocol):
     """Dinero's request budget per organization, shared by every worker (see domain/rate_window.py)."""
 
-    def reserve(self, organization_id: int, order: str, calls: int, now: datetime, *, resumed: bool) -> Reservation:
-        """Budget for the order's Dinero calls from now on, or RetryableError with retry_after_seconds (its turn).
+    def reserve(
+        self, organization_id: int, calls: int, now: datetime, *, resumed: bool, place: Place | None = None
+    ) -> Reservation:
+        """Budget for the order's Dinero calls from now on, or WaitForBudget with the order's place in line.
 
         `calls`: what the order needs when nothing was created yet. The reservation adds the lookup a resumed order
-        needs, unless the order has never called Dinero (then `look_up_first` is False).
+        needs, unless the order has never called Dinero (then `look_up_first` is False). `place`: the place its
+        message carries from an earlier wait (None: it joins the end of the line if there is one).
         """
+        ...
+
+    def reserve_now(self, organization_id: int, calls: int, now: datetime) -> Reservation:
+        """Budget for a merchant's request (the configuration API), ahead of the line; WaitForBudget says when."""
         ...
 
     def settle(self, reservation: Reservation, calls_made: int, last_call_at: datetime | None) -> None:
@@ -236,6 +264,8 @@ class IntegrationStore(IntegrationRepository, Protocol):
 
     def put_template(self, integration_id: str, template: Template) -> None: ...
 
+    def put_oss_settings(self, integration_id: str, settings: OssSettings) -> None: ...
+
     def list_links(self, merchant_id: str, integration_id: str) -> list[OrderIntegrationLink]: ...
 
     def add_link(self, link: OrderIntegrationLink) -> OrderIntegrationLink:
@@ -287,8 +317,10 @@ class DineroChoicesApi(Protocol):
 
     def list_invoice_layouts(self) -> list[dict[str, Any]]: ...
 
+    def list_vat_types(self) -> list[dict[str, Any]]: ...
+
     def list_deposit_accounts(self) -> list[dict[str, Any]]: ...
 
 
 class DineroChoicesGateway(Protocol):
-    def for_organization(self, connection_id: str, organization_id: int) -> DineroChoicesApi: ...
+    def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> DineroChoicesApi: ...

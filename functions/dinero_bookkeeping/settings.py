@@ -24,9 +24,12 @@ class DineroSettings(_Settings):
     DINERO_CLIENT_SECRET_ARN: str | None = None
     DINERO_CLIENT_SECRET: SecretStr | None = None
     DINERO_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=25)
-    DINERO_RATE_LIMIT_PER_MINUTE: int = Field(default=80, ge=1, le=99)
+    DINERO_RATE_LIMIT_PER_MINUTE: int = Field(default=95, ge=1, le=99)
     # First back-off after a transient failure without Retry-After; doubles with every receive.
     RETRY_BASE_DELAY_SECONDS: int = Field(default=10, ge=0, le=900)
+    # How long a warm container keeps what rarely changes (link, integration, templates, connection, token set)
+    # before reading it again; 0 reads it for every order.
+    CONFIG_CACHE_SECONDS: int = Field(default=30, ge=0, le=900)
 
 
 class OAuthSettings(_Settings):

@@ -10,6 +10,7 @@ import requests
 from aws_lambda_powertools.utilities import parameters
 from pydantic import SecretStr
 
+from dinero_bookkeeping.adapters.config_cache import CachedConfiguration, TtlCache
 from dinero_bookkeeping.adapters.dinero_client import DineroClient, DineroHttp
 from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
 from dinero_bookkeeping.adapters.dynamodb_integrations import DynamoIntegrations
@@ -71,7 +72,7 @@ def build_adapters(settings: WorkerSettings) -> Adapters:
     visma = VismaConnectClient(
         http, settings.VISMA_CONNECT_URL, settings.DINERO_CLIENT_ID, client_secret(settings), timeout
     )
-    tokens = TokenProvider(connections, visma, clock)
+    tokens = TokenProvider(connections, visma, clock, keep_for=timedelta(seconds=settings.CONFIG_CACHE_SECONDS))
     return Adapters(
         table=table,
         clock=clock,
@@ -88,23 +89,29 @@ def build_adapters(settings: WorkerSettings) -> Adapters:
 def book_order_service(adapters: Adapters, settings: WorkerSettings) -> BookOrderService:
     lease = timedelta(seconds=settings.ORDER_LEASE_SECONDS)
     rate_limiter = DynamoRateLimiter(adapters.table, settings.DINERO_RATE_LIMIT_PER_MINUTE)
+    # Per warm container: the order worker reads what rarely changes through a short-lived cache.
+    cache = TtlCache(adapters.clock, timedelta(seconds=settings.CONFIG_CACHE_SECONDS))
+    configuration = CachedConfiguration(adapters.integrations, adapters.connections, adapters.integrations, cache)
     return BookOrderService(
-        integrations=adapters.integrations,
-        connections=adapters.connections,
-        contacts=adapters.integrations,
+        integrations=configuration,
+        connections=configuration,
+        contacts=configuration,
+        configuration_cache=configuration,
         records=adapters.records,
         dinero=adapters.dinero,
         clock=adapters.clock,
         lease=lease,
         rate_limiter=rate_limiter,
-        follow_ups=order_follow_ups(adapters, lease, rate_limiter),
+        follow_ups=order_follow_ups(adapters, configuration, lease, rate_limiter),
     )
 
 
-def order_follow_ups(adapters: Adapters, lease: timedelta, rate_limiter: DynamoRateLimiter) -> OrderFollowUps:
+def order_follow_ups(
+    adapters: Adapters, configuration: CachedConfiguration, lease: timedelta, rate_limiter: DynamoRateLimiter
+) -> OrderFollowUps:
     steps = LedgerSteps(
-        integrations=adapters.integrations,
-        connections=adapters.connections,
+        integrations=configuration,
+        connections=configuration,
         records=adapters.records,
         dinero=adapters.dinero,
         clock=adapters.clock,
@@ -168,6 +175,7 @@ def templates_service() -> ManageTemplatesService:
         connections=adapters.connections,
         dinero=adapters.dinero,
         clock=adapters.clock,
+        rate_limiter=DynamoRateLimiter(adapters.table, api_settings().DINERO_RATE_LIMIT_PER_MINUTE),
     )
 
 
@@ -179,6 +187,8 @@ def payment_template_service() -> ManagePaymentTemplateService:
         templates=adapters.payment_templates,
         connections=adapters.connections,
         dinero=adapters.dinero,
+        clock=adapters.clock,
+        rate_limiter=DynamoRateLimiter(adapters.table, api_settings().DINERO_RATE_LIMIT_PER_MINUTE),
     )
 
 

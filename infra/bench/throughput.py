@@ -1,17 +1,18 @@
 """Throughput against Dinero's rate limit on the embedded runtime, for 1, 10 and 50 organizations. Prints figures.
 
-  python -m infra.bench.throughput [--organizations 1 10 50] [--minutes 3] [--orders N] [--workers 5]
-                                   [--latency-ms 150] [--ceiling 80]
+  python -m infra.bench.throughput [--organizations 1 10 50] [--minutes 3] [--orders N] [--workers N]
+                                   [--latency-ms 150] [--ceiling 95]
 
 Per run: a sale day for each organization, a backlog that never runs dry (see `Feeder`; one customer each, so after
 the first order every one is a returning customer), `--workers` pollers taking the orders as the order function's
-concurrent Lambdas (the template's MaximumConcurrency is 5; batch size and batching window as in the template), and
+concurrent Lambdas (default: the template's MaximumConcurrency; batch size and batching window as in the template), and
 the sandbox answering every call after `--latency-ms`, with Dinero's own limit of 100 a minute. A run ends when
 `--orders` per organization are booked, or after `--minutes`. It reports:
 - booked invoices a minute, in all and per organization, over whole cycles of the budget (see `sustained_rate`),
   and as a fraction of what our ceiling and Dinero's limit allow at the measured calls per invoice;
 - 429s from the sandbox, and orders whose record mentions one (both must be 0), the busiest sliding minute of calls
-  any one organization saw (at most the ceiling), receives per message (maxReceiveCount is 5) and the DLQ.
+  any one organization saw (at most the ceiling), receives per message (maxReceiveCount is 5) and the DLQ;
+- the CPU it took: this process (the workers and the sandbox) and moto's, in CPU seconds per minute of the run.
 moto runs in a process of its own, so the workers (threads of this process) and moto each have a core.
 """
 
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from dinero_bookkeeping.domain.order_record import OrderStatus
 from dinero_bookkeeping.handlers.order_handler import lambda_handler
 from dinero_bookkeeping.wiring import worker_adapters
+from infra.local.aws_resources import load_template, read_sqs_event_sources
 from infra.local.dinero_sandbox import RequestLogEntry
 from infra.local.seeding import seed_configured_merchant
 from infra.local.sqs_poller import SqsPoller
@@ -67,6 +69,8 @@ class Figures:
     receives: Counter[int]
     unfinished: int
     dead_letters: int
+    cpu_s: float  # this process: workers and sandbox
+    moto_cpu_s: float
 
 
 def start_moto() -> tuple[subprocess.Popen[bytes], str]:
@@ -210,7 +214,13 @@ def busiest_minute(log: list[RequestLogEntry]) -> int:
     return busiest
 
 
-def run(organizations: int, args: argparse.Namespace, moto_endpoint: str) -> Figures:
+def process_cpu_s(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(organizations: int, args: argparse.Namespace, moto: subprocess.Popen[bytes], moto_endpoint: str) -> Figures:
     environment = {"POWERTOOLS_LOG_LEVEL": "WARNING", "DINERO_RATE_LIMIT_PER_MINUTE": str(args.ceiling)}
     with LocalSystem(template=args.template, moto_endpoint=moto_endpoint, environment=environment) as system:
         assert system.sandbox is not None and system.session is not None and system.resources is not None
@@ -222,6 +232,7 @@ def run(organizations: int, args: argparse.Namespace, moto_endpoint: str) -> Fig
         feeder = Feeder(system, webshops, orders_each)
         feeder.top_up()
         workers = pollers(system, args.workers)
+        cpu, moto_cpu = process_cpu_s(os.getpid()), process_cpu_s(moto.pid)
         started = time.monotonic()
         for worker in workers:
             worker.start()
@@ -238,10 +249,18 @@ def run(organizations: int, args: argparse.Namespace, moto_endpoint: str) -> Fig
             thread.start()
         for thread in stopping:
             thread.join()
-        return _figures(system, organizations, webshops, feeder.sent.total(), started)
+        cpu, moto_cpu = process_cpu_s(os.getpid()) - cpu, process_cpu_s(moto.pid) - moto_cpu
+        return _figures(system, organizations, webshops, feeder.sent.total(), started, (cpu, moto_cpu))
 
 
-def _figures(system: LocalSystem, organizations: int, webshops: list[str], sent: int, started: float) -> Figures:
+def _figures(
+    system: LocalSystem,
+    organizations: int,
+    webshops: list[str],
+    sent: int,
+    started: float,
+    cpu: tuple[float, float],
+) -> Figures:
     assert system.sandbox is not None and system.session is not None and system.resources is not None
     log = system.sandbox.state.request_log
     bookings = sorted(e.at for e in log if e.at is not None and e.path.endswith("/book") and e.status == 200)
@@ -268,6 +287,8 @@ def _figures(system: LocalSystem, organizations: int, webshops: list[str], sent:
         receives=Counter(record.attempts for record in records),
         unfinished=sum(1 for r in records if r.status is not OrderStatus.BOOKED),
         dead_letters=int(attributes["ApproximateNumberOfMessages"]),
+        cpu_s=cpu[0],
+        moto_cpu_s=cpu[1],
     )
 
 
@@ -277,7 +298,7 @@ def report(figures: Figures, args: argparse.Namespace) -> None:
     dinero = DINERO_LIMIT / figures.calls_per_invoice
     print(
         f"{figures.organizations} organization(s): {figures.booked} of {figures.orders} orders sent booked in "
-        f"{figures.elapsed_s:.0f} s; at the end {figures.unfinished} received were waiting for a turn or in flight\n"
+        f"{figures.elapsed_s:.0f} s; at the end {figures.unfinished} received were waiting for a place or in flight\n"
         f"  sustained: {figures.invoices_per_minute:.1f} invoices/min in all, {per_organization:.1f} per organization;"
         f" {figures.calls_per_invoice:.2f} Dinero calls per invoice\n"
         f"  per organization, that is {per_organization / ours:.0%} of our ceiling ({args.ceiling} calls/min ="
@@ -285,7 +306,10 @@ def report(figures: Figures, args: argparse.Namespace) -> None:
         f"  429s: {figures.rate_limited} from Dinero, {figures.records_with_429} in the records;"
         f" busiest sliding minute of one organization: {figures.busiest_minute} calls\n"
         f"  receives per order (claims): {dict(sorted(figures.receives.items()))};"
-        f" dead-letter queue: {figures.dead_letters}",
+        f" dead-letter queue: {figures.dead_letters}\n"
+        f"  CPU: workers + sandbox {figures.cpu_s:.0f} s, moto {figures.moto_cpu_s:.0f} s"
+        f" over {figures.elapsed_s:.0f} s"
+        f" ({(figures.cpu_s + figures.moto_cpu_s) / max(1.0, figures.elapsed_s) * 60:.0f} CPU s a minute)",
         flush=True,
     )
 
@@ -295,11 +319,13 @@ def main() -> None:
     parser.add_argument("--organizations", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--minutes", type=float, default=3.0, help="longest a run may take")
     parser.add_argument("--orders", type=int, default=0, help="orders per organization (default: enough to last)")
-    parser.add_argument("--workers", type=int, default=5, help="concurrent Lambdas of the order function")
+    parser.add_argument("--workers", type=int, default=0, help="concurrent Lambdas (default: the template's)")
     parser.add_argument("--latency-ms", type=float, default=150.0, help="Dinero's answer time")
-    parser.add_argument("--ceiling", type=int, default=80, help="DINERO_RATE_LIMIT_PER_MINUTE")
+    parser.add_argument("--ceiling", type=int, default=95, help="DINERO_RATE_LIMIT_PER_MINUTE")
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     args = parser.parse_args()
+    (source,) = read_sqs_event_sources(load_template(args.template))
+    args.workers = args.workers or source.maximum_concurrency or 5
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -314,7 +340,7 @@ def main() -> None:
     try:
         for organizations in args.organizations:
             print(f"run: {organizations} organization(s)", flush=True)
-            report(run(organizations, args, endpoint), args)
+            report(run(organizations, args, moto, endpoint), args)
     finally:
         moto.terminate()
         moto.wait()

@@ -110,9 +110,11 @@ class HttpRoute:
 
 @dataclass
 class _Resolver:
-    """Resolves Ref, Fn::GetAtt and Fn::Sub against the resources created so far, parameters and pseudo parameters."""
+    """Resolves Ref, Fn::GetAtt, Fn::Sub and Fn::FindInMap against the resources created so far, parameters (their
+    defaults), the template's Mappings and pseudo parameters."""
 
     parameters: Mapping[str, Any]
+    mappings: Mapping[str, Any]
     resource_types: Mapping[str, str]
     pseudo_parameters: Mapping[str, Callable[[], str]]
     refs: dict[str, str] = field(default_factory=dict)
@@ -128,6 +130,8 @@ class _Resolver:
                     return self._get_att(argument, where)
                 if key == "Fn::Sub":
                     return self._sub(argument, where)
+                if key == "Fn::FindInMap":
+                    return self._find_in_map(argument, where)
                 if key.startswith("Fn::"):
                     raise TemplateError(f"{where}: {key} is not supported by the local bootstrap")
             return {key: self.resolve(item, f"{where}.{key}") for key, item in value.items()}
@@ -160,6 +164,17 @@ class _Resolver:
             return self.attributes[logical_id][attribute]
         except KeyError:
             raise TemplateError(f"{where}: cannot resolve {logical_id}.{attribute} locally") from None
+
+    def _find_in_map(self, argument: Any, where: str) -> Any:
+        if not (isinstance(argument, list) and len(argument) == 3):
+            raise TemplateError(f"{where}: Fn::FindInMap needs [map, top-level key, second-level key]")
+        map_name, top_key, second_key = (
+            _as_text(self.resolve(part, f"{where}.Fn::FindInMap[{index}]")) for index, part in enumerate(argument)
+        )
+        try:
+            return self.mappings[map_name][top_key][second_key]
+        except (KeyError, TypeError):
+            raise TemplateError(f"{where}: no {map_name}.{top_key}.{second_key} in Mappings") from None
 
     def _sub(self, argument: Any, where: str) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument
@@ -281,7 +296,7 @@ def read_sqs_event_sources(template: Mapping[str, Any]) -> tuple[SqsEventSource,
                     for kind in event.get("FunctionResponseTypes", [])
                 ),
                 maximum_concurrency=(
-                    _literal_int(scaling["MaximumConcurrency"], f"{where}.ScalingConfig")
+                    _literal_int(_default_of(template, scaling["MaximumConcurrency"]), f"{where}.ScalingConfig")
                     if "MaximumConcurrency" in scaling
                     else None
                 ),
@@ -371,6 +386,7 @@ def _resolver_for(template: Mapping[str, Any], session: boto3.session.Session, s
     partition = session.get_partition_for_region(region)
     return _Resolver(
         parameters=template.get("Parameters", {}),
+        mappings=template.get("Mappings", {}),
         resource_types={logical_id: resource["Type"] for logical_id, resource in template["Resources"].items()},
         pseudo_parameters={
             "AWS::AccountId": account_id,
@@ -510,6 +526,13 @@ def _default_authorizer(template: Mapping[str, Any], api_id: Any, where: str) ->
         auth = apis[api].get("Properties", {}).get("Auth", {})
     default = auth.get("DefaultAuthorizer")
     return str(default) if default is not None else None
+
+
+def _default_of(template: Mapping[str, Any], value: Any) -> Any:
+    """A `!Ref` to a parameter stands for the parameter's default; anything else for itself."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return template.get("Parameters", {}).get(value["Ref"], {}).get("Default", value)
+    return value
 
 
 def _literal_int(value: Any, where: str) -> int:

@@ -21,17 +21,21 @@ from infra.local.system import REPO_ROOT, LocalSystem
 SAMPLE_ORDERS = REPO_ROOT / "tests" / "data" / "orders"
 MERCHANT = "demo-merchant"
 WEBSHOP = "webshop-1"
-# Dinero's standard chart: goods with VAT, EU goods without VAT, export, freight with VAT, freight without VAT.
+# As an accountant fills them on Dinero's standard chart: goods and freight with Danish VAT; exports (freight follows
+# the goods: same code); EU goods to businesses (UEUV, box B) and their freight on the webshop's UEUV freight account.
+# An EU consumer charged Danish VAT is then booked on the Domestic accounts, which carry it.
 ACCOUNTS = {
     "product_domestic": 1000,
     "shipping_domestic": 1350,
     "product_outside_eu": 1255,
-    "shipping_outside_eu": 1300,
-    "shipping_eu": 1300,
+    "shipping_outside_eu": 1255,
+    "shipping_eu": 1110,
 }
 LATER_ACCOUNTS = {"product_eu": 1100}  # left empty at first, to show an incomplete template and a retry
 # Payments registered on the bank, card payments through QuickPay on its clearing account (acquirers pay out net).
 PAYMENT_METHOD_ACCOUNTS = {"quickpay": 55010}
+# OSS for Germany: sales to German consumers without Danish VAT, the German VAT on a liability account.
+OSS = {"liability_account_number": 63100, "countries": {"DE": 1160}}
 
 
 @dataclass(frozen=True)
@@ -124,19 +128,37 @@ def run_demo(system: LocalSystem, say: Callable[[str], None] = print) -> DemoRes
     api.call("PUT", f"{integration}/book-automatically", {"enabled": True})
     api.call("PUT", f"{integration}/links/{WEBSHOP}")
 
-    say("6. The webshop handles orders: Danish, Norwegian (export), German (EU), and the Danish one delivered twice")
-    for name in ("danish_private", "norway_export", "eu_private_de", "danish_private"):
+    say(
+        "6. The webshop handles orders: Danish, Norwegian (export), German consumer at Danish VAT, German business "
+        "with and without its VAT number (0 %), mugs at 19,99 (VAT finer than an øre), and the Danish one twice"
+    )
+    for name in (
+        "danish_private",
+        "norway_export",
+        "eu_private_de",
+        "eu_business_de_reverse_charge",
+        "eu_business_de_without_vat_number",
+        "sub_ore_vat",
+        "danish_private",
+    ):
         system.send_order({**_sample(name), "merchant_id": MERCHANT})
     system.drain_orders()
     _print_orders(api.call("GET", f"{integration}/orders")["orders"], say)
 
-    say("7. The merchant fills Product (EU) and retries the failed order")
+    say("7. The merchant fills Product (EU) and retries the failed orders, configures OSS for Germany, and a German")
+    say("   consumer order charged German VAT (19 % and 7 %) arrives")
     for kind, number in LATER_ACCOUNTS.items():
         saved = api.call("PUT", f"{integration}/templates/{kind}", {"account_number": number})
         say(f"   {saved['label']}: {number} {accounts[number]['name']} [{accounts[number]['vat_code']}]")
+    oss = api.call("PUT", f"{integration}/oss", OSS)
+    for country, held in oss["countries"].items():
+        say(f"   OSS {country}: sales on {held['account_number']} {accounts[held['account_number']]['name']}")
+    liability = oss["liability_account"]["account_number"]
+    say(f"   OSS VAT liability: {liability} {accounts[liability]['name']}")
     for order in api.call("GET", f"{integration}/orders")["orders"]:
         if order["status"] == "failed":
             api.call("POST", f"{integration}/orders/{order['order_id']}/retry", expect=202)
+    system.send_order({**_sample("eu_private_de_oss"), "merchant_id": MERCHANT})
     system.drain_orders()
     _print_orders(api.call("GET", f"{integration}/orders")["orders"], say)
 

@@ -1,7 +1,8 @@
 """An HTTP API (API Gateway v2, payload format 2.0) in front of in-process Lambda handlers.
 
 Each request is matched to a route the way API Gateway does, checked by a JWT verifier on authorized routes,
-turned into a payload-v2 event, and the handler's response is written back. Error bodies match API Gateway's.
+turned into a payload-v2 event, and the handler's response is written back. Error bodies match API Gateway's, and
+so do its limits: a request body over 10 MB is a 413, a handler that has not answered after 30 seconds a 503.
 """
 
 import base64
@@ -31,6 +32,9 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
 TEXT_MEDIA_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
 # Set by the HTTP layer here, so a handler's values would corrupt the framing.
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+# HTTP API quotas (hard limits): the request payload, and how long API Gateway waits for the integration.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+INTEGRATION_TIMEOUT_S = 30.0
 
 
 class _Segment(IntEnum):
@@ -125,6 +129,8 @@ class HttpGateway:
         jwt_verifier: JwtVerifier | None = None,
         region: str = DEFAULT_REGION,
         api_id: str = "local",
+        max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+        integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
     ) -> None:
         route_keys = [route.route_key for route in routes]
         if len(set(route_keys)) != len(route_keys):
@@ -137,6 +143,8 @@ class HttpGateway:
         self._jwt_verifier = jwt_verifier
         self._region = region
         self._api_id = api_id
+        self.max_payload_bytes = max_payload_bytes
+        self._integration_timeout_s = integration_timeout_s
         self._server: _GatewayServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -165,7 +173,9 @@ class HttpGateway:
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = _new_request_id()
         route, path_parameters = self._find_route(request.method, request.raw_path)
-        if route is None:
+        if len(request.body) > self.max_payload_bytes:
+            response = too_large_response()
+        elif route is None:
             response = _message_response(404, "Not Found")
         else:
             response = self._invoke(route, path_parameters, request, request_id)
@@ -193,13 +203,23 @@ class HttpGateway:
                 return _message_response(401, "Unauthorized")
         event = self._event(route, path_parameters, request, request_id, claims)
         context = new_context(route.function_name, route.timeout_s, region=self._region)
-        try:
-            result = route.handler(event, context)
-        except Exception as exc:
+        invocation = _Invocation(route.handler, event, context)
+        if not invocation.finished_within(min(route.timeout_s, self._integration_timeout_s)):
+            # Like Lambda, the handler runs on; API Gateway answers a function timeout as a failed function, and its
+            # own integration timeout (whichever comes first) as 503.
+            logger.error("handler timed out: route=%s request_id=%s", route.route_key, request_id)
+            if route.timeout_s < self._integration_timeout_s:
+                return _message_response(500, "Internal Server Error")
+            return _message_response(503, "Service Unavailable")
+        if invocation.error is not None:
             # Exception texts can quote request bodies (validation errors do), so the traceback is debug-only.
-            logger.error("handler failed (%s): route=%s request_id=%s", type(exc).__name__, route.route_key, request_id)
-            logger.debug("handler traceback", exc_info=True)
+            error = invocation.error
+            logger.error(
+                "handler failed (%s): route=%s request_id=%s", type(error).__name__, route.route_key, request_id
+            )
+            logger.debug("handler traceback", exc_info=error)
             return _message_response(500, "Internal Server Error")
+        result = invocation.result
         try:
             return _http_response(result)
         except (TypeError, ValueError, binascii.Error) as exc:
@@ -251,7 +271,11 @@ class HttpGateway:
             request_context["authorizer"] = {
                 "jwt": {"claims": {name: _claim_string(value) for name, value in claims.items()}, "scopes": None}
             }
-        event: dict[str, Any] = {"version": "2.0", "routeKey": route.route_key, "rawPath": request.raw_path}
+        # HTTP APIs hand the path over decoded, `rawPath` included (unlike REST APIs): "/links/my%20shop" arrives as
+        # "/links/my shop" (hotsock/voker#8, aws-powertools/powertools-lambda-python#1098).
+        path = unquote(request.raw_path)
+        request_context["http"]["path"] = path
+        event: dict[str, Any] = {"version": "2.0", "routeKey": route.route_key, "rawPath": path}
         event["rawQueryString"] = request.raw_query
         if cookies:
             event["cookies"] = cookies
@@ -267,6 +291,26 @@ class HttpGateway:
             event["pathParameters"] = path_parameters
         event["isBase64Encoded"] = is_base64
         return event
+
+
+class _Invocation:
+    """One call of a handler in its own thread, so that the gateway can stop waiting for it, as API Gateway does."""
+
+    def __init__(self, handler: LambdaHandler, event: dict[str, Any], context: Any) -> None:
+        self.result: Any = None
+        self.error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, args=(handler, event, context), daemon=True)
+        self._thread.start()
+
+    def finished_within(self, timeout_s: float) -> bool:
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def _run(self, handler: LambdaHandler, event: dict[str, Any], context: Any) -> None:
+        try:
+            self.result = handler(event, context)
+        except Exception as exc:
+            self.error = exc
 
 
 class _GatewayServer(ThreadingHTTPServer):
@@ -294,7 +338,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         raw_path, _, raw_query = self.path.partition("?")
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > self.server.gateway.max_payload_bytes:
+            # Read and dropped in pieces, not kept: a client still sending would otherwise miss the answer.
+            while length > 0:
+                length -= len(self.rfile.read(min(length, 1 << 16))) or length
+            self._send(too_large_response())
+            return
+        body = self.rfile.read(length)
         request = HttpRequest(
             method=self.command,
             raw_path=raw_path,
@@ -305,7 +356,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             protocol=self.request_version,
             domain_name=self.headers.get("Host") or f"{self.server.server_name}:{self.server.server_port}",
         )
-        response = self.server.gateway.handle(request)
+        self._send(self.server.gateway.handle(request))
+
+    def _send(self, response: HttpResponse) -> None:
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
@@ -391,6 +444,10 @@ def _http_response(result: dict[str, Any] | None) -> HttpResponse:
         raise TypeError("response body must be a string")
     raw_body = base64.b64decode(body, validate=True) if result.get("isBase64Encoded") else body.encode()
     return HttpResponse(int(result["statusCode"]), headers, raw_body)
+
+
+def too_large_response() -> HttpResponse:
+    return _message_response(413, "Request Entity Too Large")
 
 
 def _message_response(status: int, message: str) -> HttpResponse:

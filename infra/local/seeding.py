@@ -21,14 +21,15 @@ from dinero_bookkeeping.domain.tokens import TokenSet
 from dinero_bookkeeping.wiring import worker_adapters
 from infra.local.dinero_sandbox import DEMO_CLIENT_ID, DEMO_PRO_ORG_ID, DEMO_USER, DineroSandbox
 
-# Dinero's standard chart: 1000 sales with VAT, 1100 EU goods, 1255 export, 1350 freight w/ VAT, 1300 freight w/o.
+# Dinero's standard chart: 1000 sales with VAT, 1100 EU goods, 1255 export, 1350 freight w/ VAT; freight follows
+# the goods, so EU freight on 1110 (UEUV, a webshop's own account) and export freight on the export account.
 STANDARD_ACCOUNTS = {
     TemplateKind.PRODUCT_DOMESTIC: 1000,
     TemplateKind.PRODUCT_EU: 1100,
     TemplateKind.PRODUCT_OUTSIDE_EU: 1255,
     TemplateKind.SHIPPING_DOMESTIC: 1350,
-    TemplateKind.SHIPPING_EU: 1300,
-    TemplateKind.SHIPPING_OUTSIDE_EU: 1300,
+    TemplateKind.SHIPPING_EU: 1110,
+    TemplateKind.SHIPPING_OUTSIDE_EU: 1255,
 }
 
 
@@ -73,7 +74,11 @@ def seed_configured_merchant(
     )
     chosen = {**STANDARD_ACCOUNTS, **(accounts or {})}
     for kind, number in chosen.items():
-        adapters.integrations.put_template(integration_id, Template(kind=kind, account_number=number))
+        # With the account's VAT code and rate recorded, as the configuration API stores a template.
+        account = organization.accounts.get(number) if number is not None else None
+        vat = (account.vat_code, organization.vat_rate(account)) if account else (None, None)
+        template = Template(kind=kind, account_number=number, vat_code=vat[0], vat_rate=vat[1])
+        adapters.integrations.put_template(integration_id, template)
     invoice = Template(
         kind=TemplateKind.INVOICE,
         layout_id=UUID(organization.default_layout().id),

@@ -160,12 +160,15 @@ def test_environment_when_overrides_supplied_resolves_globals_to_local_resources
         "TOKEN_KEY_ID": resources.token_key_id,
         "DINERO_API_URL": "http://127.0.0.1:9000",
         "VISMA_CONNECT_URL": "https://connect.visma.com",
-        "DINERO_RATE_LIMIT_PER_MINUTE": "80",
+        "DINERO_RATE_LIMIT_PER_MINUTE": "95",
         "RECORD_RETENTION_DAYS": "90",
         "ORDER_MAX_RECEIVES": "5",
+        "CONFIG_CACHE_SECONDS": "30",
         "POWERTOOLS_SERVICE_NAME": "dinero-bookkeeping",
         "POWERTOOLS_METRICS_NAMESPACE": "DineroBookkeeping",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        # Tracing defaults to PassThrough, which turns Powertools' tracer off.
+        "POWERTOOLS_TRACE_DISABLED": "true",
         **REQUIRED_OVERRIDES,
     }
 
@@ -199,7 +202,7 @@ def test_read_sqs_event_sources_when_template_read_returns_order_worker_settings
     assert source.function.handler == "dinero_bookkeeping.handlers.order_handler.lambda_handler"
     assert (source.function.timeout_seconds, source.function.memory_size_mb) == (30, 512)
     assert source.queue_logical_id == "OrderQueue"
-    assert (source.batch_size, source.maximum_batching_window_seconds, source.maximum_concurrency) == (10, 2, 5)
+    assert (source.batch_size, source.maximum_batching_window_seconds, source.maximum_concurrency) == (10, 2, 50)
     assert source.reports_batch_item_failures is True
 
 
@@ -211,7 +214,7 @@ def test_read_http_routes_when_template_read_requires_auth_everywhere_but_oauth_
     routes = read_http_routes(template)
 
     # Then: every route with its handler, and only the callbacks open
-    assert len(routes) == 24
+    assert len(routes) == 26
     assert {(route.method, route.path) for route in routes if not route.requires_auth} == {
         ("GET", "/oauth/callback"),
         ("POST", "/oauth/callback"),
@@ -274,3 +277,15 @@ def test_read_functions_when_function_declares_own_environment_raises_template_e
     # When & Then: refused, pointing at Globals
     with pytest.raises(TemplateError, match="Globals"):
         read_functions(template)
+
+
+def test_environment_when_mapping_lacks_the_parameters_value_raises_naming_the_variable(
+    session: boto3.session.Session, tmp_path: Path
+) -> None:
+    # Given: a Tracing default the TracingMode mapping has no entry for
+    path = _template_with(tmp_path, "    Default: PassThrough\n", "    Default: Sampled\n")
+    resources = create_resources(path, session, prefix="infra-test")
+
+    # When & Then: resolving the environment names the variable and the missing mapping entry
+    with pytest.raises(TemplateError, match=r"POWERTOOLS_TRACE_DISABLED.*TracingMode\.Sampled\.TraceDisabled"):
+        resources.environment(REQUIRED_OVERRIDES)

@@ -11,6 +11,7 @@ from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 from dinero_bookkeeping.domain.order_record import OrderRecord
+from dinero_bookkeeping.settings import DineroSettings
 from infra.local.aws_resources import referenced_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +75,7 @@ def test_order_event_source_when_expanded_polls_order_queue_with_partial_batch_f
     assert properties["BatchSize"] == 10
     assert properties["MaximumBatchingWindowInSeconds"] == 2
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert properties["ScalingConfig"] == {"MaximumConcurrency": 5}
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "OrderConcurrency"}}
 
 
 def test_order_queue_visibility_timeout_when_compared_to_function_timeout_is_at_least_six_times(
@@ -169,18 +170,25 @@ def test_alarms_when_expanded_watch_dead_letter_queue_depth_and_every_functions_
     # When: its alarms are read
     alarms = [alarm["Properties"] for alarm in _of_type(resources, "AWS::CloudWatch::Alarm").values()]
 
-    # Then: the DLQ depth and each function's errors alarm the topic
+    # Then: the DLQ depth, the order queue's draining and each function's errors alarm the topic
+    metrics = [
+        query["MetricStat"]["Metric"] for alarm in alarms for query in alarm.get("Metrics", []) if "MetricStat" in query
+    ] + [alarm for alarm in alarms if "MetricName" in alarm]
     watched = {
-        (alarm["Namespace"], alarm["MetricName"], next(iter(referenced_ids(alarm["Dimensions"])))) for alarm in alarms
+        (metric["Namespace"], metric["MetricName"], next(iter(referenced_ids(metric["Dimensions"])), None))
+        for metric in metrics
     }
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "OrderDeadLetterQueue") in watched
     assert ("AWS/SQS", "ApproximateAgeOfOldestMessage", "OrderQueue") in watched
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "OrderQueue") in watched
     lambda_functions = set(_of_type(resources, "AWS::Lambda::Function"))
     assert lambda_functions == set(FUNCTION_IDS)
     for function_id in lambda_functions:
         assert ("AWS/Lambda", "Errors", function_id) in watched
     assert all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms)
-    dead_letter_alarm = next(alarm for alarm in alarms if alarm["MetricName"] == "ApproximateNumberOfMessagesVisible")
+    dead_letter_alarm = next(
+        alarm for alarm in alarms if alarm.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    )
     assert (dead_letter_alarm["Threshold"], dead_letter_alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
     assert dead_letter_alarm["TreatMissingData"] == "notBreaching"
 
@@ -293,14 +301,14 @@ def test_http_api_when_expanded_leaves_only_the_two_oauth_callbacks_public(resou
 
     # Then: only Visma Connect's redirect target is reachable without the merchant's JWT
     assert public == {("GET", "/oauth/callback"), ("POST", "/oauth/callback")}
-    assert sum(len(operations) for operations in body["paths"].values()) == 24
+    assert sum(len(operations) for operations in body["paths"].values()) == 26
     jwt = authorizers["MerchantJwt"]["x-amazon-apigateway-authorizer"]
     assert (jwt["type"], jwt["identitySource"]) == ("jwt", "$request.header.Authorization")
     assert jwt["jwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": [{"Ref": "JwtAudience"}]}
 
 
 @pytest.mark.parametrize("function_id", FUNCTION_IDS)
-def test_function_when_expanded_runs_python_3_12_on_arm_with_tracing_and_json_logs(
+def test_function_when_expanded_runs_python_3_12_on_arm_with_tracing_parameter_and_json_logs(
     resources: dict[str, Any], function_id: str
 ) -> None:
     # Given: the expanded template
@@ -310,8 +318,8 @@ def test_function_when_expanded_runs_python_3_12_on_arm_with_tracing_and_json_lo
     # Then: the Globals apply
     assert (properties["Runtime"], properties["Architectures"]) == ("python3.12", ["arm64"])
     assert (properties["Timeout"], properties["MemorySize"]) == (30, 512)
-    assert properties["TracingConfig"] == {"Mode": "Active"}
-    assert properties["LoggingConfig"] == {"LogFormat": "JSON"}
+    assert properties["TracingConfig"] == {"Mode": {"Ref": "Tracing"}}
+    assert properties["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": {"Ref": f"{function_id}LogGroup"}}
     assert properties["Handler"].startswith("dinero_bookkeeping.handlers.")
 
 
@@ -334,9 +342,11 @@ def test_function_environment_when_expanded_names_every_setting_the_code_reads(r
         "DINERO_RATE_LIMIT_PER_MINUTE",
         "RECORD_RETENTION_DAYS",
         "ORDER_MAX_RECEIVES",
+        "CONFIG_CACHE_SECONDS",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
+        "POWERTOOLS_TRACE_DISABLED",
     }
     assert variables["TABLE_NAME"] == {"Ref": "Table"}
     assert variables["ORDER_QUEUE_URL"] == {"Ref": "OrderQueue"}
@@ -375,3 +385,13 @@ def test_lambda_requirements_when_compared_to_pyproject_are_the_same_pins() -> N
 
     # Then: they are the same, so tests run against what is deployed
     assert sorted(requirements) == sorted(dependencies)
+
+
+def test_defaults_when_read_match_the_functions_own_and_size_the_order_worker_for_many_organizations() -> None:
+    # Given
+    parameters = yaml_parse((REPO_ROOT / "template.yaml").read_text(encoding="utf-8"))["Parameters"]
+    settings = DineroSettings.model_fields
+    # When / Then: Dinero's budget ceiling as the functions default it; concurrency for ~50 busy organizations
+    assert parameters["DineroRateLimitPerMinute"]["Default"] == settings["DINERO_RATE_LIMIT_PER_MINUTE"].default == 95
+    assert parameters["ConfigCacheSeconds"]["Default"] == settings["CONFIG_CACHE_SECONDS"].default
+    assert parameters["OrderConcurrency"]["Default"] == 50

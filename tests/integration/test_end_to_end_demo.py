@@ -21,16 +21,27 @@ def test_demo_connects_configures_and_books_the_sample_orders(system: LocalSyste
     }
     # Then: one invoice per order, the duplicate delivery made none; the cancelled order's draft is deleted
     invoices = {invoice["ExternalReference"]: invoice for invoice in system.sandbox.state.invoices(DEMO_PRO_ORG_ID)}
-    assert sorted(invoices) == ["10421", "10422", "10423"]
-    assert (invoices["10421"]["Status"], invoices["10423"]["Status"]) == ("Booked", "Booked")
+    assert sorted(invoices) == ["10421", "10422", "10423", "10431", "10432", "10433", "10435"]
+    status = {number: invoice["Status"] for number, invoice in invoices.items()}
     assert Decimal(str(invoices["10421"]["TotalInclVat"])) == Decimal("527.90")
     assert Decimal(str(invoices["10423"]["TotalVat"])) == Decimal("0")
-    # Then: the EU order failed on the empty template, and after the retry stayed a draft, VAT not matching the account
-    assert invoices["10422"]["Status"] == "Draft"
     orders = {order["order_number"]: order for order in result.orders if order["kind"] == "invoice"}
-    assert (orders["10421"]["status"], orders["10423"]["status"]) == ("booked", "booked")
-    assert orders["10422"]["status"] == "draft" and "VAT" in orders["10422"]["reason"]
-    assert orders["10422"]["attempts"] == 2
+    # Then: the German consumer at 25 % is booked with Danish VAT, on the Domestic accounts, and the record says so
+    assert status["10422"] == "Booked" and Decimal(str(invoices["10422"]["TotalVat"])) == Decimal("168.80")
+    assert "booked on Product (Domestic) 1000" in orders["10422"]["reason"]
+    # Then: the German business failed on the empty Product (EU); after the retry it is booked with the exemption text
+    assert status["10431"] == "Booked" and orders["10431"]["attempts"] == 2
+    assert "Article 138" in invoices["10431"]["Comment"]
+    # Then: without a VAT number it is a draft that says why
+    assert (
+        status["10432"] == "Draft" and "buyer's VAT number (bill_to.vat_number) is missing" in orders["10432"]["reason"]
+    )
+    # Then: the OSS order is booked through the OSS configuration, German VAT on the liability account
+    assert status["10433"] == "Booked" and Decimal(str(invoices["10433"]["TotalVat"])) == Decimal("0")
+    assert {line["AccountNumber"] for line in invoices["10433"]["ProductLines"]} == {1160, 63100}
+    # Then: VAT finer than an øre is booked, the rounding noted
+    assert status["10435"] == "Booked" and "rounding per line" in orders["10435"]["reason"]
+    assert (status["10421"], status["10423"]) == ("Booked", "Booked")
     # Then: the records in the API are the ones the demo printed
     response = requests.get(
         f"{system.gateway_url}/integrations/{result.integration_id}/orders",

@@ -20,14 +20,15 @@ from support.merchant_client import MerchantClient, redirect_outcome
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 MERCHANT = "merchant-1"
-# Dinero's standard chart as the sandbox has it: sales with VAT, EU goods, exports, VAT-free and taxable freight.
+# Dinero's standard chart as the sandbox has it: sales with VAT, EU goods, exports, taxable freight; freight follows
+# the goods, so EU freight on the webshop's UEUV freight account and export freight on the export account.
 STANDARD_ACCOUNTS = {
     "product_domestic": 1000,
     "product_eu": 1100,
     "product_outside_eu": 1255,
     "shipping_domestic": 1350,
-    "shipping_eu": 1300,
-    "shipping_outside_eu": 1300,
+    "shipping_eu": 1110,
+    "shipping_outside_eu": 1255,
 }
 
 
@@ -130,23 +131,26 @@ def test_order_needing_an_unfilled_template_fails_naming_it_and_retrying_after_f
     client = MerchantClient(system, MERCHANT)
     integration_id = connected_pro_integration(client)
     fill_templates(client, integration_id, {"product_domestic": 1000, "shipping_domestic": 1350})
-    system.send_order(order_event("eu_private_de"))
+    system.send_order(order_event("eu_business_de_reverse_charge"))
     system.drain_orders()
     (failed,) = orders(client, integration_id)
     assert failed["status"] == "failed" and failed["reason"] == "Product (EU) has no account"
     assert system.sandbox.state.invoices(DEMO_PRO_ORG_ID) == []
-    # ... who then fills the EU templates (this shop charges Danish VAT in the EU, hence U25 accounts and warnings)
-    warnings = fill_templates(client, integration_id, {"product_eu": 1000, "shipping_eu": 1350})
-    assert len(warnings) == 2
+    # ... who then fills the EU templates (VAT-free sales to EU businesses, freight with the goods' code)
+    warnings = fill_templates(client, integration_id, {"product_eu": 1100, "shipping_eu": 1110})
+    assert warnings == []
     # When the merchant retries the order
     retried = client.post(f"/integrations/{integration_id}/orders/{failed['order_id']}/retry")
     assert retried.status_code == 202 and retried.json()["status"] == "queued"
     system.drain_orders()
     # Then the invoice is created and booked, and the record says so
     (invoice,) = system.sandbox.state.invoices(DEMO_PRO_ORG_ID)
-    assert invoice["ExternalReference"] == "10422" and invoice["Status"] == "Booked"
+    assert invoice["ExternalReference"] == "10431" and invoice["Status"] == "Booked"
     (booked,) = orders(client, integration_id)
-    assert booked["status"] == "booked" and booked["reason"] is None and booked["attempts"] == 2
+    assert booked["status"] == "booked" and booked["attempts"] == 2
+    assert booked["reason"] == (
+        "VAT-exempt supply to a business in the EU (DE123456789): booked on the EU accounts with the exemption text"
+    )
     again = client.post(f"/integrations/{integration_id}/orders/{failed['order_id']}/retry")
     assert again.status_code == 409
 

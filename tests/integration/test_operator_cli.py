@@ -51,21 +51,21 @@ def test_send_order_refuses_a_file_that_is_not_an_event(operator_env: LocalSyste
 def test_failed_order_is_listed_and_retried_after_the_cause_is_fixed(
     operator_env: LocalSystem, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given: an EU order while Product (EU) has no account
+    # Given: a VAT-free order to an EU business while Product (EU) has no account
     integration_id = connect_merchant(operator_env, product_eu=None)
-    operator_env.send_order(order_event("eu_private_de"))
+    operator_env.send_order(order_event("eu_business_de_reverse_charge"))
     operator_env.drain_orders()
     (record,) = order_records(integration_id)
     # When
     main(["failed"])
     listed = capsys.readouterr().out
     worker_adapters().integrations.put_template(
-        integration_id, Template(kind=TemplateKind.PRODUCT_EU, account_number=1000)
+        integration_id, Template(kind=TemplateKind.PRODUCT_EU, account_number=1100)
     )
     main(["retry", integration_id, str(record["invoice_guid"])])
     operator_env.drain_orders()
     # Then
-    assert f"order {record['invoice_guid']} (order number 10422): Product (EU) has no account" in listed
+    assert f"order {record['invoice_guid']} (order number 10431): Product (EU) has no account" in listed
     assert "1 failed order(s)" in listed
     assert order_records(integration_id)[0]["status"] in {"booked", "draft"}
     assert order_records(integration_id)[0]["attempts"] == 2

@@ -1,5 +1,6 @@
 import base64
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -16,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from infra.local.dev_jwt import issue_token, verify_token
-from infra.local.http_gateway import HttpGateway, Route
+from infra.local.http_gateway import MAX_PAYLOAD_BYTES, HttpGateway, Route
 
 pytestmark = pytest.mark.integration
 
@@ -153,7 +154,7 @@ def test_gateway_path_and_query_parameters_build_payload_v2_event(
     event = echo.last_event
     assert event["version"] == "2.0"
     assert event["routeKey"] == "GET /echo/{id}"
-    assert event["rawPath"] == "/echo/order%20A"
+    assert event["rawPath"] == "/echo/order A"  # HTTP APIs decode the path, rawPath too; the query stays encoded
     assert event["rawQueryString"] == "x=1&x=2&empty="
     assert event["queryStringParameters"] == {"x": "1,2", "empty": ""}
     assert event["pathParameters"] == {"id": "order A"}
@@ -162,7 +163,7 @@ def test_gateway_path_and_query_parameters_build_payload_v2_event(
     context = event["requestContext"]
     assert context["http"] == {
         "method": "GET",
-        "path": "/echo/order%20A",
+        "path": "/echo/order A",
         "protocol": "HTTP/1.1",
         "sourceIp": "127.0.0.1",
         "userAgent": "gateway-test",
@@ -431,3 +432,66 @@ def test_http_gateway_authorized_route_without_verifier_raises_value_error(echo:
 
     # Then
     assert "jwt_verifier" in str(raised.value)
+
+
+def test_gateway_body_over_api_gateways_10_mb_is_a_413_without_calling_the_handler(
+    gateway_url: str, session: requests.Session, echo: EchoHandler
+) -> None:
+    # Given: one byte more than an HTTP API accepts
+    body = b"x" * (MAX_PAYLOAD_BYTES + 1)
+
+    # When
+    response = session.post(f"{gateway_url}/echo/1", data=body, headers={"Content-Type": "text/plain"})
+    at_the_limit = session.post(f"{gateway_url}/echo/1", data=body[:-1], headers={"Content-Type": "text/plain"})
+
+    # Then: refused like API Gateway, and the connection still serves the next request
+    assert response.status_code == 413
+    assert response.json() == {"message": "Request Entity Too Large"}
+    assert at_the_limit.status_code == 200
+    assert len(echo.events) == 1
+
+
+@pytest.mark.parametrize(
+    ("function_timeout_s", "status", "message"),
+    [(5.0, 503, "Service Unavailable"), (0.2, 500, "Internal Server Error")],
+    ids=["integration-timeout", "function-timeout"],
+)
+def test_gateway_handler_slower_than_the_timeout_is_answered_like_api_gateway(
+    session: requests.Session, function_timeout_s: float, status: int, message: str
+) -> None:
+    # Given: a handler that takes longer than both the integration timeout (scaled down from 30 s) and its function's
+    release = threading.Event()
+
+    def slow(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        release.wait(10)
+        return {"statusCode": 200, "body": "too late"}
+
+    route = Route("GET", "/slow", slow, "slow", authorized=False, timeout_s=function_timeout_s)
+    gateway = HttpGateway([route], integration_timeout_s=0.5)
+    gateway.start()
+    try:
+        # When
+        response = session.get(f"{gateway.url}/slow")
+    finally:
+        release.set()
+        gateway.stop()
+
+    # Then: answered while the handler still waits (it would answer 200): API Gateway's integration timeout is a
+    # 503, a function that times out first a failed function (500)
+    assert response.status_code == status
+    assert response.json() == {"message": message}
+
+
+def test_gateway_path_parameters_arrive_decoded_as_from_an_http_api(
+    gateway_url: str, session: requests.Session, echo: EchoHandler
+) -> None:
+    # Given: a webshop id with a space and a Danish letter, percent-encoded by the client
+    url = f"{gateway_url}/echo/my%20shop%C3%B8"
+
+    # When
+    session.get(url)
+
+    # Then: the path parameter and the path itself, which Powertools routes on, carry the decoded id
+    event = echo.last_event
+    assert event["pathParameters"] == {"id": "my shopø"}
+    assert event["rawPath"] == event["requestContext"]["http"]["path"] == "/echo/my shopø"

@@ -1,6 +1,7 @@
 """Invoices in the sandbox: validation, totals, client Guids, booking with timestamps, listing, deleting drafts."""
 
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -179,6 +180,29 @@ def test_invoice_line_on_vat_free_account_adds_no_vat(sandbox: DineroSandbox, se
     assert _totals(invoice) == (Decimal("149"), Decimal("25"), Decimal("174"))
     assert invoice["TotalVatableAmount"] == Decimal("100")
     assert invoice["TotalNonVatableAmount"] == Decimal("49")
+
+
+def test_invoice_line_on_an_account_without_vat_code_adds_no_vat(
+    sandbox: DineroSandbox, session: requests.Session
+) -> None:
+    # Given: an account whose VAT code was removed in Dinero, and a line on the OSS liability account ("none")
+    organization = sandbox.state.organizations[DEMO_PRO_ORG_ID]
+    organization.accounts[1010] = replace(organization.accounts[1010], vat_code=None)
+    body = invoice_body(
+        product_line(BaseAmountValue=125, AccountNumber=1010),
+        product_line(BaseAmountValue=19, AccountNumber=63100, Description="VAT DE 19 % (OSS)"),
+        ShowLinesInclVat=True,
+    )
+
+    # When
+    invoice = _get(session, sandbox, _create(session, sandbox, body))
+    accounts = decimal_json(
+        session.get(org_url(sandbox, "/accounts/entry"), params={"fields": "AccountNumber,VatCode"})
+    )
+
+    # Then
+    assert _totals(invoice) == (Decimal("144"), Decimal("0"), Decimal("144"))
+    assert {"AccountNumber": 1010, "VatCode": None} in accounts
 
 
 @pytest.mark.parametrize(

@@ -23,12 +23,13 @@ from dinero_bookkeeping.domain.integration import (
 )
 from dinero_bookkeeping.domain.oauth_state import OAuthState, s256_code_challenge
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.oss_settings import OssSettings
 from dinero_bookkeeping.domain.payment import PaymentsOverview, PaymentTemplate
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
-from dinero_bookkeeping.domain.rate_window import RateWindow, Reservation, reservation_for
+from dinero_bookkeeping.domain.rate_window import Place, RateWindow, Reservation, reservation_for
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
 from dinero_bookkeeping.domain.tokens import StoredTokens, TokenSet
-from dinero_bookkeeping.ports import Claim, RecordPage
+from dinero_bookkeeping.ports import Claim, RecordPage, RequestMeter
 
 
 class FixedClock:
@@ -48,6 +49,8 @@ class InMemoryIntegrations:
     integrations: dict[str, AccountingIntegration] = field(default_factory=dict)
     templates: dict[str, TemplateSet] = field(default_factory=dict)
     contacts: dict[tuple[str, str], UUID] = field(default_factory=dict)
+    oss: dict[str, OssSettings] = field(default_factory=dict)
+    oss_reads: int = 0
 
     def get_link(self, merchant_id: str, order_integration_id: str) -> OrderIntegrationLink | None:
         return self.links.get((merchant_id, order_integration_id))
@@ -60,6 +63,10 @@ class InMemoryIntegrations:
 
     def get_templates(self, integration_id: str) -> TemplateSet:
         return self.templates.get(integration_id, TemplateSet(templates={}))
+
+    def get_oss_settings(self, integration_id: str) -> OssSettings | None:
+        self.oss_reads += 1
+        return self.oss.get(integration_id)
 
     def get_contact(self, integration_id: str, lookup_key: str) -> UUID | None:
         return self.contacts.get((integration_id, lookup_key))
@@ -98,7 +105,8 @@ class InMemoryOrderRecords:
                 }
             )
             self.records[record.invoice_guid] = taken
-            return Claim(record=taken, acquired=True, resumed=True)
+            retried = existing.status is OrderStatus.QUEUED
+            return Claim(record=taken, acquired=True, resumed=True, retried=retried)
         return Claim(record=existing, acquired=False, resumed=False)
 
     def finish(self, record: OrderRecord, status: OrderStatus, **changes: Any) -> OrderRecord:
@@ -136,20 +144,27 @@ class FakeDinero:
     # method name -> errors raised AFTER the call took effect (a lost answer)
     lost_answers: dict[str, list[BookkeepingError]] = field(default_factory=dict)
     next_number: int = 1
+    meter: RequestMeter = field(default=lambda: None, repr=False)
 
-    def for_organization(self, connection_id: str, organization_id: int) -> "FakeDinero":
+    def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> "FakeDinero":
+        self.meter = meter
         return self
 
-    def find_contact(self, *, email: str | None, name: str) -> UUID | None:
+    def find_contact(self, *, email: str | None, name: str, vat_number: str | None = None) -> UUID | None:
         self._enter("find_contact")
         for guid, contact in self.contacts.items():
-            if (email and contact.get("Email") == email) or (not email and contact["Name"] == name):
+            if vat_number:
+                if contact.get("VatNumber") == vat_number:
+                    return guid
+            elif (email and contact.get("Email") == email) or (not email and contact["Name"] == name):
                 return guid
         return None
 
     def create_contact(self, body: dict[str, Any]) -> UUID:
         self._enter("create_contact")
         guid = UUID(body["ContactGuid"]) if body.get("ContactGuid") else uuid4()
+        if guid in self.contacts:
+            raise DineroValidationError("Dinero rejected /contacts: already exists", frozenset({"ContactGuid"}))
         self.contacts[guid] = body
         return guid
 
@@ -195,6 +210,7 @@ class FakeDinero:
         )
 
     def _enter(self, method: str) -> None:
+        self.meter()
         self.calls[method] += 1
         if self.failures.get(method):
             raise self.failures[method].pop(0)
@@ -213,10 +229,20 @@ class InMemoryRateLimiter:
     settled: list[tuple[Reservation, int]] = field(default_factory=list)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
-    def reserve(self, organization_id: int, order: str, calls: int, now: datetime, *, resumed: bool) -> Reservation:
+    def reserve(
+        self, organization_id: int, calls: int, now: datetime, *, resumed: bool, place: Place | None = None
+    ) -> Reservation:
         window = self.windows.get(organization_id, RateWindow(limit=self.limit))
         grant_id = f"grant-{next(self._ids)}"
-        self.windows[organization_id], outcome = window.reserve(order, calls, now, resumed=resumed, grant_id=grant_id)
+        self.windows[organization_id], outcome = window.reserve(
+            calls, now, resumed=resumed, grant_id=grant_id, place=place
+        )
+        return reservation_for(organization_id, outcome, now)
+
+    def reserve_now(self, organization_id: int, calls: int, now: datetime) -> Reservation:
+        window = self.windows.get(organization_id, RateWindow(limit=self.limit))
+        grant_id = f"grant-{next(self._ids)}"
+        self.windows[organization_id], outcome = window.reserve_now(calls, now, grant_id=grant_id)
         return reservation_for(organization_id, outcome, now)
 
     def settle(self, reservation: Reservation, calls_made: int, last_call_at: datetime | None) -> None:
@@ -254,6 +280,9 @@ class InMemoryIntegrationStore(InMemoryIntegrations):
         )
         self.integrations[integration_id] = updated
         return updated
+
+    def put_oss_settings(self, integration_id: str, settings: OssSettings) -> None:
+        self.oss[integration_id] = settings
 
     def create_templates(self, integration_id: str, templates: TemplateSet) -> None:
         current = self.get_templates(integration_id).templates
@@ -399,15 +428,18 @@ class FakeOrganizationDirectory:
 
 @dataclass
 class FakeDineroChoices:
-    """One organization's entry accounts, invoice layouts and deposit accounts, as Dinero's read models."""
+    """One organization's entry accounts, invoice layouts, VAT types and deposit accounts, as Dinero's read models."""
 
     accounts: list[dict[str, Any]] = field(default_factory=list)
     layouts: list[dict[str, Any]] = field(default_factory=list)
+    vat_types: list[dict[str, Any]] = field(default_factory=list)
     deposit_accounts: list[dict[str, Any]] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     failure: BookkeepingError | None = None
+    meter: RequestMeter = field(default=lambda: None, repr=False)
 
-    def for_organization(self, connection_id: str, organization_id: int) -> "FakeDineroChoices":
+    def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> "FakeDineroChoices":
+        self.meter = meter
         return self
 
     def list_entry_accounts(self) -> list[dict[str, Any]]:
@@ -418,11 +450,16 @@ class FakeDineroChoices:
         self._enter("list_invoice_layouts")
         return copy.deepcopy(self.layouts)
 
+    def list_vat_types(self) -> list[dict[str, Any]]:
+        self._enter("list_vat_types")
+        return copy.deepcopy(self.vat_types)
+
     def list_deposit_accounts(self) -> list[dict[str, Any]]:
         self._enter("list_deposit_accounts")
         return copy.deepcopy(self.deposit_accounts)
 
     def _enter(self, method: str) -> None:
+        self.meter()
         self.calls[method] += 1
         if self.failure is not None:
             raise self.failure
@@ -497,19 +534,24 @@ class FakeDineroPayments:
     calls: Counter[str] = field(default_factory=Counter)
     # method name -> errors raised AFTER the call took effect (a lost answer)
     lost_answers: dict[str, list[BookkeepingError]] = field(default_factory=dict)
+    meter: RequestMeter = field(default=lambda: None, repr=False)
 
-    def for_organization(self, connection_id: str, organization_id: int) -> "FakeDineroPayments":
+    def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> "FakeDineroPayments":
+        self.meter = meter
         return self
 
     def get_invoice(self, guid: UUID) -> DineroInvoice | None:
+        self.meter()
         self.calls["get_invoice"] += 1
         return self.invoices.get(guid)
 
     def invoice_total_in_dkk(self, guid: UUID, external_reference: str) -> Decimal | None:
+        self.meter()
         self.calls["invoice_total_in_dkk"] += 1
         return self.invoices[guid].total_incl_vat * Decimal("7.46")
 
     def list_invoice_payments(self, guid: UUID) -> PaymentsOverview | None:
+        self.meter()
         self.calls["list_invoice_payments"] += 1
         paid = sum((Decimal(str(p["Amount"])) for p in self.payments.get(guid, [])), Decimal(0))
         return PaymentsOverview(
@@ -519,6 +561,7 @@ class FakeDineroPayments:
         )
 
     def create_invoice_payment(self, guid: UUID, body: dict[str, Any]) -> None:
+        self.meter()
         self.calls["create_invoice_payment"] += 1
         invoice = self.invoices[guid]
         assert invoice.status is DineroInvoiceStatus.BOOKED and body["Timestamp"] == invoice.timestamp

@@ -49,10 +49,12 @@ class Api:
         form: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        raw_body: bytes = b"",
     ) -> ApiResponse:
-        """`merchant`: send a valid token for that merchant; `headers` may carry any Authorization instead."""
+        """`merchant`: send a valid token for that merchant; `headers` may carry any Authorization instead.
+        `raw_body`: bytes sent as they are (with whatever Content-Type `headers` give)."""
         all_headers = {"Host": "api.example", **(headers or {})}
-        body = b""
+        body = raw_body
         if merchant is not None:
             all_headers["Authorization"] = f"Bearer {token_for(merchant)}"
         if json_body is not None:

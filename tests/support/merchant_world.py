@@ -23,6 +23,7 @@ from support.fakes import (
     InMemoryOrderQueue,
     InMemoryPaymentTemplates,
     InMemoryPendingConnections,
+    InMemoryRateLimiter,
 )
 
 MERCHANT = "merchant-1"
@@ -47,6 +48,16 @@ CHART = [
     _account(1255, "Salg af varer til udlandet", "UVV"),
     _account(1300, "Salg af fragt - momsfrie", "none"),
     _account(1350, "Salg af fragt - momspligtig", "U25"),
+    _account(1010, "Salg af varer til EU-forbrugere m/dansk moms", "U25"),
+    _account(1110, "EU-leverancer fragt", "UEUV"),
+    _account(1160, "Salg af varer til Tyskland (OSS)", "none"),
+    _account(63100, "Skyldig OSS-moms", "none"),
+]
+VAT_TYPES = [
+    {"VatCode": "U25", "Name": "Dansk salgsmoms 25%", "VatRate": 0.25},
+    {"VatCode": "UEUV", "Name": "Salg af varer til andre EU-lande", "VatRate": 0},
+    {"VatCode": "UVV", "Name": "Salg af varer til lande uden for EU", "VatRate": 0},
+    {"VatCode": "none", "Name": "Ingen moms", "VatRate": 0},
 ]
 DEPOSIT_ACCOUNTS = [
     {"AccountNumber": 55000, "Name": "Bank", "IsDefault": True, "IsHidden": False},
@@ -69,7 +80,10 @@ class MerchantWorld:
         self.connections = InMemoryConnectionStore()
         self.integrations = InMemoryIntegrationStore()
         self.dinero = FakeDineroChoices(
-            accounts=list(CHART), layouts=list(LAYOUTS), deposit_accounts=list(DEPOSIT_ACCOUNTS)
+            accounts=list(CHART),
+            layouts=list(LAYOUTS),
+            vat_types=list(VAT_TYPES),
+            deposit_accounts=list(DEPOSIT_ACCOUNTS),
         )
         self.records = InMemoryOrderHistory()
         self.queue = InMemoryOrderQueue()
@@ -85,11 +99,20 @@ class MerchantWorld:
             app_url=APP_URL,
         )
         self.manage = ManageIntegrationsService(self.integrations, self.connections, self.visma, self.clock)
-        self.templates = ManageTemplatesService(self.integrations, self.connections, self.dinero, self.clock)
+        self.limiter = InMemoryRateLimiter(limit=95)
+        self.templates = ManageTemplatesService(
+            self.integrations, self.connections, self.dinero, self.clock, self.limiter, sleep=self.clock.advance
+        )
         self.links = ManageLinksService(self.integrations, self.clock)
         self.payment_templates = InMemoryPaymentTemplates()
         self.payments = ManagePaymentTemplateService(
-            self.integrations, self.payment_templates, self.connections, self.dinero
+            self.integrations,
+            self.payment_templates,
+            self.connections,
+            self.dinero,
+            self.clock,
+            self.limiter,
+            sleep=self.clock.advance,
         )
         self.history = OrderHistoryService(self.integrations, self.records, self.queue, self.clock)
 

@@ -22,6 +22,9 @@ from dinero_bookkeeping.domain.errors import (
     RetryableError,
 )
 from dinero_bookkeeping.domain.payment import PaymentsOverview
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count
+from dinero_bookkeeping.ports import RequestMeter
 
 # Dinero's error codes (developer.dinero.dk "error and status"): 58 stale Timestamp; 90 (older docs: 48) no Pro.
 STALE_TIMESTAMP = 58
@@ -70,11 +73,16 @@ class DineroHttp:
                 timeout=self._timeout,
             )
         except requests.RequestException as error:
+            count(Metric.DINERO_UNANSWERED)
             raise RetryableError(f"Dinero did not answer {method} {_template(path)} (outcome unknown)") from error
         if response.status_code == 404:
             return None
         if response.status_code == 401:
             raise _Unauthorized
+        if response.status_code == 429:
+            count(Metric.DINERO_THROTTLED)
+        elif response.status_code >= 500:
+            count(Metric.DINERO_SERVER_ERRORS)
         if response.status_code >= 300:
             raise _error_for(response, method, path)
         return json.loads(response.text, parse_float=Decimal) if response.text else None
@@ -87,8 +95,10 @@ class DineroClient:
         self._http = http
         self._tokens = tokens
 
-    def for_organization(self, connection_id: str, organization_id: int) -> "DineroOrganizationClient":
-        return DineroOrganizationClient(self._http, self._tokens, connection_id, organization_id)
+    def for_organization(
+        self, connection_id: str, organization_id: int, meter: RequestMeter
+    ) -> "DineroOrganizationClient":
+        return DineroOrganizationClient(self._http, self._tokens, connection_id, organization_id, meter)
 
     def list_organizations(self, access_token: SecretStr) -> list[DineroOrganization]:
         """Right after the code exchange, with the fresh token in hand (nothing stored yet)."""
@@ -100,17 +110,24 @@ class DineroClient:
 
 
 class DineroOrganizationClient:
-    """Dinero as one organization sees it: the DineroOrganizationApi, DineroLedgerApi and DineroChoicesApi ports."""
+    """Dinero as one organization sees it: the DineroOrganizationApi, DineroLedgerApi and DineroChoicesApi ports.
 
-    def __init__(self, http: DineroHttp, tokens: TokenProvider, connection_id: str, organization_id: int) -> None:
+    Every request goes through `meter` first, the repeat after a 401 too: each counts against the organization's
+    budget, which Dinero's own limit does as well.
+    """
+
+    def __init__(
+        self, http: DineroHttp, tokens: TokenProvider, connection_id: str, organization_id: int, meter: RequestMeter
+    ) -> None:
         self._http = http
         self._tokens = tokens
         self._connection_id = connection_id
+        self._meter = meter
         self._prefix = f"/v1/{organization_id}"
         self._token: SecretStr | None = None
 
-    def find_contact(self, *, email: str | None, name: str) -> UUID | None:
-        field, value = ("Email", email) if email else ("Name", name)
+    def find_contact(self, *, email: str | None, name: str, vat_number: str | None = None) -> UUID | None:
+        field, value = ("VatNumber", vat_number) if vat_number else ("Email", email) if email else ("Name", name)
         if "'" in value:
             return None  # the filter grammar has no escape for quotes; a new contact is the safe answer
         params = {"queryFilter": f"{field} eq '{value}'", "fields": "ContactGuid,Name", "pageSize": "1"}
@@ -141,6 +158,9 @@ class DineroOrganizationClient:
 
     def list_invoice_layouts(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/invoices/templates") or [])
+
+    def list_vat_types(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/vatTypes") or [])
 
     def list_deposit_accounts(self) -> list[dict[str, Any]]:
         params = {"fields": "AccountNumber,Name,IsDefault,IsHidden"}
@@ -205,10 +225,12 @@ class DineroOrganizationClient:
         url = self._prefix.replace("/v1/", f"/v{version}/", 1) + path
         if self._token is None:
             self._token = self._tokens.access_token(self._connection_id)
+        self._meter()
         try:
             return self._http.request(method, url, self._token, body=body, params=params)
         except _Unauthorized:
             self._token = self._tokens.access_token(self._connection_id, rejected=self._token)
+        self._meter()
         try:
             return self._http.request(method, url, self._token, body=body, params=params)
         except _Unauthorized as error:
@@ -253,7 +275,9 @@ def _error_for(response: requests.Response, method: str, path: str) -> Exception
     if status == 400 and code == STALE_TIMESTAMP:
         return RetryableError("The invoice changed in Dinero meanwhile (stale timestamp)")
     details = "; ".join(f"{field}: {text}" for field, text in fields.items())
-    return DineroValidationError(f"Dinero rejected {_template(path)}: {message}" + (f" ({details})" if details else ""))
+    return DineroValidationError(
+        f"Dinero rejected {_template(path)}: {message}" + (f" ({details})" if details else ""), frozenset(fields)
+    )
 
 
 def _error_body(response: requests.Response) -> tuple[int | None, str, dict[str, str]]:

@@ -1,9 +1,9 @@
-"""Integrations, their templates, webshop links and the contact cache, in the single table.
+"""Integrations, their templates and OSS configuration, webshop links and the contact cache, in the single table.
 
 Keys: INTEGRATION#<id>/META, INTEGRATION#<id>/TEMPLATE#<kind>, INTEGRATION#<id>/CONTACT#<sha256 of customer key>,
-MERCHANT#<merchant id>/LINK#<webshop id>. Links live in their merchant's partition, so a webshop id means something
-only within its merchant's namespace: another merchant may use the same id, and nothing reveals that it does.
-Integrations are also indexed by merchant (gsi1pk MERCHANT#<id>).
+MERCHANT#<merchant id>/LINK#<webshop id>, INTEGRATION#<id>/OSS. Links live in their merchant's partition, so a
+webshop id means something only within its merchant's namespace: another merchant may use the same id, and nothing
+reveals that it does. Integrations are also indexed by merchant (gsi1pk MERCHANT#<id>).
 """
 
 import hashlib
@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from dinero_bookkeeping.adapters.dynamodb_table import CONDITION_FAILED, dynamodb_errors, error_code, old_item, to_item
 from dinero_bookkeeping.domain.errors import NotFoundError
 from dinero_bookkeeping.domain.integration import AccountingIntegration, OrderIntegrationLink
+from dinero_bookkeeping.domain.oss_settings import OssSettings
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
 
 if TYPE_CHECKING:
@@ -78,6 +79,15 @@ class DynamoIntegrations:
     def put_template(self, integration_id: str, template: Template) -> None:
         item = to_item(template, pk=integration_pk(integration_id), sk=f"TEMPLATE#{template.kind.value}")
         with dynamodb_errors("put template"):
+            self._table.put_item(Item=item)
+
+    def get_oss_settings(self, integration_id: str) -> OssSettings | None:
+        item = self._get({"pk": integration_pk(integration_id), "sk": "OSS"})
+        return OssSettings.model_validate(item) if item else None
+
+    def put_oss_settings(self, integration_id: str, settings: OssSettings) -> None:
+        item = to_item(settings, pk=integration_pk(integration_id), sk="OSS")
+        with dynamodb_errors("put OSS settings"):
             self._table.put_item(Item=item)
 
     def get_link(self, merchant_id: str, order_integration_id: str) -> OrderIntegrationLink | None:

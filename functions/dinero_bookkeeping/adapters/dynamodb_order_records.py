@@ -153,7 +153,7 @@ class DynamoOrderRecords:
             if error_code(error) != CONDITION_FAILED:
                 raise
             return Claim(record=_record(self._load(existing)), acquired=False, resumed=False)
-        return Claim(record=taken, acquired=True, resumed=True)
+        return Claim(record=taken, acquired=True, resumed=True, retried=existing.status is OrderStatus.QUEUED)
 
     def finish(self, record: OrderRecord, status: OrderStatus, **changes: Any) -> OrderRecord:
         now = self._clock.now()

@@ -11,6 +11,9 @@ returns and a cancellation together credit at most what was invoiced, line by li
   running rounding; shipping and fees are credited only when the order is cancelled.
 - An order invoiced per fulfilment: returned quantities are matched to its invoices oldest first. A credit note has
   one `CreditNoteFor`, so a return that spans two invoices is refused with a reason (credit it by hand).
+- An OSS sale's invoice books its lines net and the foreign VAT as lines of their own: a cancellation credits all of
+  its lines as they are; a partial return of it is refused with a reason (credit it by hand). An exempt intra-EU
+  supply's exemption text is repeated on its credit note.
 """
 
 import datetime as dt
@@ -21,8 +24,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from dinero_bookkeeping.domain.dinero_invoice_body import InvoiceDraft, InvoiceLine, Language
 from dinero_bookkeeping.domain.errors import MalformedEventError, PermanentError
-from dinero_bookkeeping.domain.invoice import DANISH_TIME, TIMES, InvoiceDraft, InvoiceLine, Language
+from dinero_bookkeeping.domain.invoice import DANISH_TIME, TIMES
 from dinero_bookkeeping.domain.money import round_ore
 from dinero_bookkeeping.domain.order_event import (
     Fulfillment,
@@ -47,6 +51,10 @@ class InvoicedDocument:
     draft: InvoiceDraft
     order: SalesOrder
     quantities: dict[int, Decimal]
+
+    @property
+    def has_oss_vat(self) -> bool:
+        return any(line.is_oss_vat for line in self.draft.lines)
 
     @staticmethod
     def from_draft(event: OrderHandledEvent, draft: InvoiceDraft) -> "InvoicedDocument":
@@ -90,13 +98,14 @@ class CreditNoteDraft(BaseModel):
     external_reference: str
     description: str
     layout_id: UUID | None
+    comment: str | None = None
     lines: list[CreditNoteLine]
     expected_total_incl_vat: Decimal
     expected_vat: Decimal
 
     def dinero_body(self, contact_guid: UUID) -> dict[str, Any]:
         """A SalesCreditNoteCreateModel: amounts positive, incl. VAT, like the invoice it credits."""
-        return {
+        body = {
             "Guid": str(self.guid),
             "CreditNoteFor": str(self.credit_note_for),
             "ContactGuid": str(contact_guid),
@@ -109,6 +118,9 @@ class CreditNoteDraft(BaseModel):
             "InvoiceTemplateId": str(self.layout_id) if self.layout_id else None,
             "ProductLines": [credited.line.dinero_body() for credited in self.lines],
         }
+        if self.comment:
+            body["Comment"] = self.comment
+        return body
 
 
 def build_return_credit_note(
@@ -132,6 +144,11 @@ def build_return_credit_note(
             "a credit note credits one invoice: credit it by hand in Dinero"
         )
     document = next(doc for doc in documents if doc.guid in targets)
+    if document.has_oss_vat:
+        raise PermanentError(
+            f"Return {fulfillment.code or fulfillment.id} returns part of an OSS sale, whose invoice books the foreign "
+            "VAT on lines of its own: credit it by hand in Dinero"
+        )
     credited_before = {
         line_id: sum((p for doc, p, _ in parts if doc is document), Decimal(0))
         for line_id, parts in allocations.items()
@@ -158,6 +175,17 @@ def build_cancellation_credit_note(
     guid: UUID,
 ) -> CreditNoteDraft | None:
     """The credit note for what is left of one invoice when the order is cancelled; None when returns credited all."""
+    words = _WORDS[document.draft.language]
+    description = (
+        f"{words['credit_note']} {DASH_TEXT} {words['order']} {order.order_id} {DASH_TEXT} {words['cancelled']}"
+    )
+    if document.has_oss_vat:
+        # Its returns were refused, so all of it is left: every line as the invoice had it, the foreign VAT included.
+        whole = [
+            CreditNoteLine(line=line, gross=line.quantity * line.unit_price_incl_vat, vat=Decimal(0))
+            for line in document.draft.lines
+        ]
+        return _draft(occurred_at, document, guid, whole, description, vat=document.draft.expected_vat)
     before = _returned_before(order, None)
     credited_before = _credited_before_on(document, documents, before, order, exclude=set())
     now = {
@@ -167,21 +195,20 @@ def build_cancellation_credit_note(
     lines = _credit_lines(document, credited_before, now, cancellation=True)
     if not lines:
         return None
-    words = _WORDS[document.draft.language]
-    return _draft(
-        occurred_at,
-        document,
-        guid,
-        lines,
-        f"{words['credit_note']} {DASH_TEXT} {words['order']} {order.order_id} {DASH_TEXT} {words['cancelled']}",
-    )
+    return _draft(occurred_at, document, guid, lines, description)
 
 
 DASH_TEXT = "\N{EN DASH}"
 
 
 def _draft(
-    occurred_at: dt.datetime, document: InvoicedDocument, guid: UUID, lines: list[CreditNoteLine], description: str
+    occurred_at: dt.datetime,
+    document: InvoicedDocument,
+    guid: UUID,
+    lines: list[CreditNoteLine],
+    description: str,
+    *,
+    vat: Decimal | None = None,
 ) -> CreditNoteDraft:
     draft = document.draft
     return CreditNoteDraft(
@@ -193,9 +220,10 @@ def _draft(
         external_reference=draft.external_reference,
         description=description,
         layout_id=draft.layout_id,
+        comment=draft.comment,
         lines=lines,
         expected_total_incl_vat=sum((line.gross for line in lines), Decimal(0)),
-        expected_vat=sum((line.vat for line in lines), Decimal(0)),
+        expected_vat=sum((line.vat for line in lines), Decimal(0)) if vat is None else vat,
     )
 
 

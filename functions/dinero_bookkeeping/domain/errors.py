@@ -30,7 +30,11 @@ class TemplateIncompleteError(PermanentError):
 
 
 class DineroValidationError(PermanentError):
-    """Dinero rejected the request body (HTTP 400)."""
+    """Dinero rejected the request body (HTTP 400). `fields`: the body's fields Dinero named, if it did."""
+
+    def __init__(self, reason: str, fields: frozenset[str] = frozenset()) -> None:
+        super().__init__(reason)
+        self.fields = fields
 
 
 class OrganizationNotProError(PermanentError):

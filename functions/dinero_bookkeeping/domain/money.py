@@ -1,6 +1,9 @@
 """Money as Decimal: rounding to øre, Danish display, and the one place amounts become JSON numbers."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 ORE = Decimal("0.01")
 
@@ -37,3 +40,12 @@ def decimal_to_json_number(value: Decimal) -> float:
     if not value.is_finite() or len(value.normalize().as_tuple().digits) > _MAX_EXACT_DIGITS:
         raise ValueError(f"{value} cannot be written as an exact JSON number")
     return float(value)
+
+
+def _json_exact(value: Decimal) -> Decimal:
+    decimal_to_json_number(value)
+    return value
+
+
+# A Decimal that will be written as a JSON number: refused when the model holding it is built, before any call.
+JsonNumber = Annotated[Decimal, AfterValidator(_json_exact)]

@@ -6,15 +6,53 @@ a draft invoice or credits a booked one.
 
 Only the fields the invoice needs are modelled; everything else in a Shipmondo payload is ignored, so a
 real webhook's decoded `data` can be forwarded unchanged. Amounts arrive as decimal strings.
+
+Every value is bounded here, so a defect of the event is a validation error naming the field on its first
+delivery, and whatever passes can be computed with, stored in DynamoDB and sent to Dinero without failing later.
 """
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 LineType = Literal["item", "shipping", "discount", "gift_card", "payment_fee"]
+
+# Enough for a sale-day order of thousands of lines (the SQS message, at most 1 MiB, ends it before this does).
+MAX_ORDER_LINES = 5_000
+MAX_FULFILLMENTS = 500
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def _number_or_text(value: object) -> object:
+    # Pydantic hands a JSON array to Decimal's tuple constructor, which fails with a bare ValueError, not a field error.
+    if not isinstance(value, str | int | float | Decimal):
+        raise ValueError("a decimal number, or a string holding one, is required")
+    return value
+
+
+# A JSON number is exact up to 15 significant digits (money.decimal_to_json_number). Webshops state amounts excl. VAT
+# finer than the øre (19,99 incl. 19 % is 16,798319 + 3,191681), so up to 6 decimals; with 9 before the point an
+# amount stays below a billion, exact in Dinero's JSON and in every sum and share of it.
+Amount = Annotated[Decimal, BeforeValidator(_number_or_text), Field(max_digits=15, decimal_places=6)]
+Quantity = Annotated[Decimal, BeforeValidator(_number_or_text), Field(max_digits=11, decimal_places=4)]
+Fraction = Annotated[Decimal, BeforeValidator(_number_or_text), Field(ge=0, le=1, decimal_places=4)]
+# Positive and within a signed 64-bit integer: what Shipmondo issues, and always a valid DynamoDB number.
+Id = Annotated[int, Field(gt=0, lt=2**63)]
+Text = Annotated[str, Field(max_length=500)]
+
+
+def _sane_year(value: datetime) -> datetime:
+    # Beyond these, converting to Danish time can overflow (year 9999) and nothing real happens then anyway.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"the year must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_sane_year)]
+CountryCode = Annotated[str, Field(pattern="^[A-Za-z]{2}$")]
+CurrencyCode = Annotated[str, Field(pattern="^[A-Za-z]{3}$")]
 
 
 class _Lenient(BaseModel):
@@ -24,38 +62,41 @@ class _Lenient(BaseModel):
 
 
 class Address(_Lenient):
-    name: str | None = None
-    attention: str | None = None
-    address1: str | None = None
-    address2: str | None = None
-    zipcode: str | None = None
-    city: str | None = None
-    country_code: str | None = Field(default=None, min_length=2, max_length=2)
-    email: str | None = None
-    mobile: str | None = None
-    telephone: str | None = None
+    name: Text | None = None
+    attention: Text | None = None
+    address1: Text | None = None
+    address2: Text | None = None
+    zipcode: Text | None = None
+    city: Text | None = None
+    country_code: CountryCode | None = None
+    email: Text | None = None
+    mobile: Text | None = None
+    telephone: Text | None = None
+    # The buyer's EU VAT number with its country prefix ("DE123456789"), on bill_to only. Shipmondo has no such field
+    # yet; other platforms or a mapping supply it. With it, a 0 % EU order is an intra-EU supply to a business.
+    vat_number: str | None = Field(default=None, min_length=4, max_length=20)
 
 
 class OrderLine(_Lenient):
-    id: int
+    id: Id
     line_type: LineType = "item"
-    item_name: str | None = None
-    item_sku: str | None = None
-    item_variant_code: str | None = None
-    quantity: Decimal = Field(gt=0)
-    unit_price_excluding_vat: Decimal | None = None
-    discount_amount_excluding_vat: Decimal = Decimal("0")
-    amount_excluding_vat: Decimal
-    amount_including_vat: Decimal
-    vat_amount: Decimal
-    vat_percent: Decimal = Field(ge=0, le=1, description="A fraction: 0.25 is 25 %.")
-    currency_code: str | None = Field(default=None, min_length=3, max_length=3)
+    item_name: Text | None = None
+    item_sku: Text | None = None
+    item_variant_code: Text | None = None
+    quantity: Quantity = Field(gt=0)
+    unit_price_excluding_vat: Amount | None = None
+    discount_amount_excluding_vat: Amount = Decimal("0")
+    amount_excluding_vat: Amount
+    amount_including_vat: Amount
+    vat_amount: Amount
+    vat_percent: Fraction = Field(description="A fraction: 0.25 is 25 %.")
+    currency_code: CurrencyCode | None = None
 
 
 class FulfillmentLine(_Lenient):
-    order_line_id: int
-    shipped_quantity: Decimal | None = Field(default=None, ge=0)
-    quantity: Decimal | None = Field(default=None, ge=0)
+    order_line_id: Id
+    shipped_quantity: Quantity | None = Field(default=None, ge=0)
+    quantity: Quantity | None = Field(default=None, ge=0)
 
     @property
     def invoiced_quantity(self) -> Decimal:
@@ -66,38 +107,38 @@ class FulfillmentLine(_Lenient):
 
 
 class Fulfillment(_Lenient):
-    id: int
-    code: str | None = None  # Shipmondo's parcel code, e.g. "27000-1"
+    id: Id
+    code: Text | None = None  # Shipmondo's parcel code, e.g. "27000-1"
     type: Literal["outbound", "return"] = "outbound"
     cancelled: bool = False
-    fulfillment_lines: list[FulfillmentLine] = []
+    fulfillment_lines: list[FulfillmentLine] = Field(default=[], max_length=MAX_ORDER_LINES)
 
 
 class PaymentDetails(_Lenient):
-    amount_including_vat: Decimal | None = None
-    vat_amount: Decimal | None = None
-    currency_code: str | None = Field(default=None, min_length=3, max_length=3)
-    payment_method: str | None = Field(default=None, max_length=64)
-    transaction_id: str | None = Field(default=None, max_length=128)
+    amount_including_vat: Amount | None = None
+    vat_amount: Amount | None = None
+    currency_code: CurrencyCode | None = None
+    payment_method: Text | None = Field(default=None, max_length=64)
+    transaction_id: Text | None = Field(default=None, max_length=128)
 
 
 class SalesOrder(_Lenient):
-    id: int
+    id: Id
     order_id: str = Field(min_length=1, max_length=128)
-    ordered_at: datetime | None = None
+    ordered_at: Annotated[datetime, AfterValidator(_sane_year)] | None = None
     ship_to: Address | None = None
     bill_to: Address | None = None
     payment_details: PaymentDetails | None = None
-    payment_status: str | None = Field(default=None, max_length=64)  # paid, marked_as_paid, refunded, ...
-    order_lines: list[OrderLine] = Field(min_length=1)
-    order_fulfillments: list[Fulfillment] = []
+    payment_status: Text | None = Field(default=None, max_length=64)  # paid, marked_as_paid, refunded, ...
+    order_lines: list[OrderLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+    order_fulfillments: list[Fulfillment] = Field(default=[], max_length=MAX_FULFILLMENTS)
 
 
 class OrderEventBase(_Lenient):
     """What every order event carries."""
 
     event_id: str = Field(min_length=1, max_length=200)
-    occurred_at: AwareDatetime
+    occurred_at: Timestamp
     # The order platform's account that owns the webshop: the same identity as the merchant's JWT `sub`. An event is
     # booked only through a link this merchant made, so one merchant's orders never reach another's books.
     merchant_id: str = Field(min_length=1, max_length=200)
@@ -107,7 +148,7 @@ class OrderEventBase(_Lenient):
 
 class OrderHandledEvent(OrderEventBase):
     event_type: Literal["order.handled"]
-    fulfillment_id: int | None = None
+    fulfillment_id: Id | None = None
 
 
 class OrderPaidEvent(OrderEventBase):
@@ -120,7 +161,7 @@ class OrderReturnedEvent(OrderEventBase):
     """Goods came back: `fulfillment_id` names the order's fulfilment of `type: return`."""
 
     event_type: Literal["order.returned"]
-    fulfillment_id: int
+    fulfillment_id: Id
 
 
 class OrderCancelledEvent(OrderEventBase):

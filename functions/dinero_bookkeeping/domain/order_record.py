@@ -15,7 +15,7 @@ class OrderStatus(StrEnum):
     PROCESSING = "processing"  # claimed by a worker (lease_until says until when)
     QUEUED = "queued"  # the merchant asked for a retry; the event is back on the queue
     DRAFT = "draft"  # invoice created in Dinero, left for review (reason says why)
-    BOOKED = "booked"
+    BOOKED = "booked"  # reason, if any, notes how the VAT was booked (Domestic accounts, OSS, rounding)
     FAILED = "failed"  # permanent failure; reason says what to fix, then retry
     SKIPPED = "skipped"  # deliberately not invoiced (reason says why)
 

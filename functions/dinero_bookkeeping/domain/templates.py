@@ -1,5 +1,6 @@
 """The 7 templates an active integration has: the invoice layout/terms, and revenue accounts by region."""
 
+from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
@@ -52,10 +53,31 @@ class PaymentConditionType(StrEnum):
         return self in (PaymentConditionType.NETTO, PaymentConditionType.CURRENT_MONTH_OUT)
 
 
-class Template(BaseModel):
-    """One template. Account kinds use `account_number`; the invoice kind uses layout and payment terms."""
+class AccountVat(BaseModel):
+    """An account's VAT code in Dinero and its rate, recorded when the merchant chose the account, so the worker can
+    check each line's rate against the account before calling Dinero (no extra call). None: not recorded (chosen
+    before VAT codes were recorded, or a code Dinero's VAT types do not list)."""
 
     model_config = ConfigDict(frozen=True)
+
+    vat_code: str | None = None
+    vat_rate: Decimal | None = Field(default=None, ge=0, le=1)
+
+    @property
+    def vat_label(self) -> str:
+        """ "U25 (25 %)", "none (0 %)"."""
+        rate = f" ({percent(self.vat_rate)})" if self.vat_rate is not None else ""
+        return f"{self.vat_code or 'none'}{rate}"
+
+
+def percent(rate: Decimal) -> str:
+    """A VAT fraction as people write it: 0.25 → "25 %", 0.055 → "5.5 %"."""
+    return f"{format((rate * 100).normalize(), 'f')} %"
+
+
+class Template(AccountVat):
+    """One template. Account kinds use `account_number` (with its VAT code as recorded); the invoice kind uses layout
+    and payment terms."""
 
     kind: TemplateKind
     account_number: int | None = Field(default=None, gt=0)
@@ -67,7 +89,7 @@ class Template(BaseModel):
     def _fields_fit_kind(self) -> "Template":
         if self.kind.is_account and (self.layout_id or self.payment_condition_type or self.payment_condition_days):
             raise ValueError(f"{self.kind.label} only takes an account_number")
-        if not self.kind.is_account and self.account_number is not None:
+        if not self.kind.is_account and (self.account_number is not None or self.vat_code or self.vat_rate is not None):
             raise ValueError("Invoice takes layout_id and payment terms, not an account_number")
         if self.payment_condition_type and not self.payment_condition_type.takes_days and self.payment_condition_days:
             raise ValueError(f"{self.payment_condition_type.value} takes no payment_condition_days")

@@ -12,9 +12,10 @@ from dinero_bookkeeping.domain.dinero_choices import AccountChoice, LayoutChoice
 from dinero_bookkeeping.domain.integration import OrderIntegrationLink
 from dinero_bookkeeping.domain.money import round_ore
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, PaymentSummary, RecordKind
+from dinero_bookkeeping.domain.oss_settings import OssAccount, OssSettings
 from dinero_bookkeeping.domain.payment import MAX_METHOD_ACCOUNTS, DepositAccountChoice, PaymentTemplate
 from dinero_bookkeeping.domain.pending_connection import MAX_HANDLE_LENGTH
-from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind
+from dinero_bookkeeping.domain.templates import AccountVat, PaymentConditionType, Template, TemplateKind
 from dinero_bookkeeping.services.manage_integrations import IntegrationOverview, Revocation
 
 
@@ -95,6 +96,8 @@ class TemplateResponse(BaseModel):
     kind: TemplateKind
     label: str
     account_number: int | None
+    vat_code: str | None = Field(description="The account's VAT code in Dinero when it was chosen.")
+    vat_rate: Decimal | None = Field(description='Its rate as a fraction ("0.25"); orders are checked against it.')
     layout_id: UUID | None
     payment_condition_type: PaymentConditionType | None
     payment_condition_days: int | None
@@ -106,6 +109,8 @@ class TemplateResponse(BaseModel):
             kind=template.kind,
             label=template.kind.label,
             account_number=template.account_number,
+            vat_code=template.vat_code,
+            vat_rate=template.vat_rate,
             layout_id=template.layout_id,
             payment_condition_type=template.payment_condition_type,
             payment_condition_days=template.payment_condition_days,
@@ -125,10 +130,54 @@ class AccountChoiceResponse(BaseModel):
     number: int
     name: str
     vat_code: str | None
+    vat_rate: Decimal | None = Field(
+        description='The VAT code\'s rate as a fraction ("0.25"); null if Dinero lists none.'
+    )
 
     @staticmethod
-    def from_choice(account: AccountChoice) -> "AccountChoiceResponse":
-        return AccountChoiceResponse(number=account.number, name=account.name, vat_code=account.vat_code)
+    def from_choice(account: AccountChoice, vat: AccountVat) -> "AccountChoiceResponse":
+        return AccountChoiceResponse(
+            number=account.number, name=account.name, vat_code=account.vat_code, vat_rate=vat.vat_rate
+        )
+
+
+class OssRequest(_Request):
+    """Replaces the OSS configuration. Each account must exist in Dinero and carry no VAT. Empty: OSS is off."""
+
+    liability_account_number: int | None = Field(
+        default=None, gt=0, description="The OSS VAT liability account: the foreign VAT is booked there."
+    )
+    countries: dict[str, int] = Field(
+        default={},
+        description='Per EU country (not DK) its sales account without VAT, e.g. {"DE": 1160}.',
+        max_length=26,
+    )
+
+
+class OssAccountResponse(BaseModel):
+    account_number: int
+    vat_code: str | None
+    vat_rate: Decimal | None
+
+    @staticmethod
+    def from_account(account: OssAccount) -> "OssAccountResponse":
+        return OssAccountResponse(
+            account_number=account.account_number, vat_code=account.vat_code, vat_rate=account.vat_rate
+        )
+
+
+class OssResponse(BaseModel):
+    enabled: bool = Field(description="True when at least one country is configured.")
+    liability_account: OssAccountResponse | None
+    countries: dict[str, OssAccountResponse]
+
+    @staticmethod
+    def from_settings(settings: OssSettings) -> "OssResponse":
+        return OssResponse(
+            enabled=bool(settings.countries),
+            liability_account=OssAccountResponse.from_account(settings.liability) if settings.liability else None,
+            countries={code: OssAccountResponse.from_account(a) for code, a in sorted(settings.countries.items())},
+        )
 
 
 class LayoutChoiceResponse(BaseModel):

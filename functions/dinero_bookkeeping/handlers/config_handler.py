@@ -1,4 +1,4 @@
-"""HTTP API → configuration function: integrations, templates and choices, links, orders, disconnecting Dinero.
+"""HTTP API → configuration function: integrations, templates and choices, OSS, links, orders, disconnecting Dinero.
 
 Every route is JWT-authorized; the merchant is the token's `sub` claim, and every use case checks that what it
 touches belongs to that merchant (another merchant's integration is a 404, exactly like a missing one).
@@ -13,6 +13,7 @@ from dinero_bookkeeping.handlers import (
     config_integration_routes,
     config_link_routes,
     config_order_routes,
+    config_oss_routes,
     config_payment_routes,
     config_template_routes,
 )
@@ -23,6 +24,7 @@ app = create_app()
 for routes in (
     config_integration_routes,
     config_template_routes,
+    config_oss_routes,
     config_payment_routes,
     config_link_routes,
     config_order_routes,

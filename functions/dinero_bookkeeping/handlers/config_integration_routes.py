@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from dinero_bookkeeping import wiring
 from dinero_bookkeeping.handlers.api_models import BookAutomaticallyRequest, DisconnectResponse, IntegrationResponse
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_router
-from dinero_bookkeeping.observability import metrics
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count
 from dinero_bookkeeping.services.manage_integrations import ManageIntegrationsService
 
 router = create_router()
@@ -56,7 +57,7 @@ def get_integration(
 )
 def activate(integration_id: IntegrationId, merchant_id: Merchant, service: IntegrationsService) -> IntegrationResponse:
     overview = service.activate(merchant_id, integration_id)
-    metrics.add_metric(name="IntegrationActivated", unit="Count", value=1)
+    count(Metric.INTEGRATION_ACTIVATED)
     return IntegrationResponse.from_overview(overview)
 
 
@@ -71,7 +72,7 @@ def deactivate(
     integration_id: IntegrationId, merchant_id: Merchant, service: IntegrationsService
 ) -> IntegrationResponse:
     overview = service.deactivate(merchant_id, integration_id)
-    metrics.add_metric(name="IntegrationDeactivated", unit="Count", value=1)
+    count(Metric.INTEGRATION_DEACTIVATED)
     return IntegrationResponse.from_overview(overview)
 
 
@@ -86,7 +87,7 @@ def set_book_automatically(
     integration_id: IntegrationId, body: BookAutomaticallyRequest, merchant_id: Merchant, service: IntegrationsService
 ) -> IntegrationResponse:
     overview = service.set_book_automatically(merchant_id, integration_id, body.enabled)
-    metrics.add_metric(name="BookAutomaticallyChanged", unit="Count", value=1)
+    count(Metric.BOOK_AUTOMATICALLY_CHANGED)
     return IntegrationResponse.from_overview(overview)
 
 
@@ -101,7 +102,7 @@ def set_book_automatically(
 )
 def disconnect(merchant_id: Merchant, service: IntegrationsService) -> DisconnectResponse:
     revocation = service.disconnect(merchant_id)
-    metrics.add_metric(name="DineroDisconnected", unit="Count", value=1)
+    count(Metric.DINERO_DISCONNECTED)
     if revocation == "failed":
-        metrics.add_metric(name="GrantRevocationFailed", unit="Count", value=1)
+        count(Metric.GRANT_REVOCATION_FAILED)
     return DisconnectResponse(result="disconnected", revocation=revocation)

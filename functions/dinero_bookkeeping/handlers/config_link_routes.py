@@ -11,7 +11,8 @@ from dinero_bookkeeping import wiring
 from dinero_bookkeeping.handlers.api_models import LinkResponse
 from dinero_bookkeeping.handlers.config_integration_routes import IntegrationId
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_router
-from dinero_bookkeeping.observability import metrics
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count
 from dinero_bookkeeping.services.manage_links import ManageLinksService
 
 router = create_router()
@@ -48,7 +49,7 @@ def link(
     service: LinksService,
 ) -> LinkResponse:
     linked = service.link(merchant_id, integration_id, order_integration_id)
-    metrics.add_metric(name="WebshopLinked", unit="Count", value=1)
+    count(Metric.WEBSHOP_LINKED)
     return LinkResponse.from_link(linked)
 
 
@@ -67,5 +68,5 @@ def unlink(
     service: LinksService,
 ) -> Response[None]:
     service.unlink(merchant_id, integration_id, order_integration_id)
-    metrics.add_metric(name="WebshopUnlinked", unit="Count", value=1)
+    count(Metric.WEBSHOP_UNLINKED)
     return Response(status_code=HTTPStatus.NO_CONTENT)

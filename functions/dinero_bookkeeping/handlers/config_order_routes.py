@@ -11,7 +11,8 @@ from dinero_bookkeeping import wiring
 from dinero_bookkeeping.handlers.api_models import OrderPageResponse, OrderResponse
 from dinero_bookkeeping.handlers.config_integration_routes import IntegrationId
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_router
-from dinero_bookkeeping.observability import metrics
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count
 from dinero_bookkeeping.services.order_history import OrderHistoryService
 
 router = create_router()
@@ -63,5 +64,5 @@ def retry_order(
     integration_id: IntegrationId, order_id: OrderId, merchant_id: Merchant, service: HistoryService
 ) -> OrderResponse:
     queued = service.retry(merchant_id, integration_id, order_id)
-    metrics.add_metric(name="OrderRetryRequested", unit="Count", value=1)
+    count(Metric.ORDER_RETRY_REQUESTED)
     return OrderResponse.from_record(queued)

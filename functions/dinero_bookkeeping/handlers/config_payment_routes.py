@@ -13,7 +13,8 @@ from dinero_bookkeeping.handlers.api_models import (
 )
 from dinero_bookkeeping.handlers.config_integration_routes import IntegrationId
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_router
-from dinero_bookkeeping.observability import metrics
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count
 from dinero_bookkeeping.services.manage_payment_template import ManagePaymentTemplateService
 
 router = create_router()
@@ -57,7 +58,7 @@ def put_payment_template(
         deposit_account=body.deposit_account,
         method_accounts=body.method_accounts,
     )
-    metrics.add_metric(name="PaymentTemplateSaved", unit="Count", value=1)
+    count(Metric.TEMPLATE_SAVED)
     return PaymentTemplateResponse.from_template(template)
 
 

@@ -18,7 +18,8 @@ from dinero_bookkeeping.handlers.api_models import (
 )
 from dinero_bookkeeping.handlers.config_integration_routes import IntegrationId
 from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_router
-from dinero_bookkeeping.observability import metrics
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count
 from dinero_bookkeeping.services.manage_templates import ManageTemplatesService
 
 router = create_router()
@@ -61,7 +62,8 @@ def get_template(
     "/integrations/<integration_id>/templates/<kind>",
     summary="Fill a template",
     description="Values are checked against the organization's accounts and layouts in Dinero (422 if it has no "
-    "such account or layout). An account whose VAT code does not suit the region is stored with a warning.",
+    "such account or layout). The account's VAT code is stored with it; one that does not suit the region (or, for "
+    "Shipping, differs from the Product account's) is stored with a warning.",
     tags=["Templates"],
     security=MERCHANT_AUTH,
     responses=FROM_DINERO,
@@ -78,7 +80,7 @@ def put_template(
         payment_condition_type=body.payment_condition_type,
         payment_condition_days=body.payment_condition_days,
     )
-    metrics.add_metric(name="TemplateSaved", unit="Count", value=1)
+    count(Metric.TEMPLATE_SAVED)
     return SavedTemplateResponse.from_saved(saved.template, saved.warnings)
 
 
@@ -92,7 +94,8 @@ def put_template(
 def account_choices(
     integration_id: IntegrationId, merchant_id: Merchant, service: TemplatesService
 ) -> list[AccountChoiceResponse]:
-    return [AccountChoiceResponse.from_choice(a) for a in service.account_choices(merchant_id, integration_id)]
+    choices = service.account_choices(merchant_id, integration_id)
+    return [AccountChoiceResponse.from_choice(account, vat) for account, vat in choices]
 
 
 @router.get(

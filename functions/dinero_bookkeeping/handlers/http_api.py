@@ -2,15 +2,21 @@
 merchant, as the HTTP API's JWT authorizer established it (the token's `sub` claim)."""
 
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dinero_bookkeeping.domain.errors import (
     ConflictError,
@@ -20,6 +26,7 @@ from dinero_bookkeeping.domain.errors import (
     RetryableError,
 )
 from dinero_bookkeeping.handlers.api_models import ErrorResponse
+from dinero_bookkeeping.handlers.request_reading import BoundedRequestValidation, parse_json_body, routable
 from dinero_bookkeeping.observability import logger
 
 # The security scheme of the OpenAPI document; template.yaml's HttpApi authorizer is what enforces it.
@@ -31,10 +38,19 @@ class MissingMerchantError(Exception):
     """No merchant claim on the request: the route was reached without the JWT authorizer, or the token has no sub."""
 
 
+class _HttpApi(APIGatewayHttpResolver):
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return super().resolve(routable(event), context)
+
+
 def create_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = _HttpApi(enable_validation=True, json_body_deserializer=parse_json_body)
+    # Powertools takes the validation middleware from this attribute when it builds each route's middleware stack.
+    app._request_validation_middleware = BoundedRequestValidation()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
     app.exception_handler_manager.update_exception_handlers(
         {
+            RequestValidationError: invalid_request,
+            RequestUnsupportedContentType: invalid_request,
             MissingMerchantError: _unauthorized,
             NotFoundError: _not_found,
             ConflictError: _conflict,
@@ -44,6 +60,15 @@ def create_app() -> APIGatewayHttpResolver:
         }
     )
     return app
+
+
+def invalid_request(error: RequestValidationError | RequestUnsupportedContentType) -> Response[str]:
+    """422 (415 for a body type no route reads) naming each field that is wrong (`loc`) and how (`type`), as
+    Powertools answers; never the values."""
+    unsupported = isinstance(error, RequestUnsupportedContentType)
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE if unsupported else HTTPStatus.UNPROCESSABLE_ENTITY
+    detail = [{"loc": list(e["loc"]), "type": e["type"]} for e in error.errors()]
+    return Response(status, content_types.APPLICATION_JSON, json.dumps({"statusCode": status, "detail": detail}))
 
 
 def _unauthorized(_: MissingMerchantError) -> Response[str]:
@@ -91,7 +116,8 @@ def error_response(status: HTTPStatus, message: str, headers: dict[str, str] | N
 def current_merchant(request: Request) -> str:
     event = request.resolved_event
     claims = event.request_context.authorizer.jwt_claim if isinstance(event, APIGatewayProxyEventV2) else {}
-    merchant_id = str(claims.get("sub") or "").strip()
+    # Exactly as issued: the identity provider's subject is an opaque string, and a trimmed one could be another's.
+    merchant_id = str(claims.get("sub") or "")
     if not merchant_id:
         raise MissingMerchantError
     logger.append_keys(merchant_id=merchant_id)

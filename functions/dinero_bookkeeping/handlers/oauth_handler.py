@@ -11,6 +11,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Form, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -22,12 +26,14 @@ from dinero_bookkeeping.handlers.api_models import (
     CompleteConnectionResponse,
     ConnectResponse,
 )
-from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_app
-from dinero_bookkeeping.observability import logger, metrics, tracer
+from dinero_bookkeeping.handlers.http_api import MERCHANT_AUTH, Merchant, api_responses, create_app, invalid_request
+from dinero_bookkeeping.metric_names import Metric
+from dinero_bookkeeping.observability import count, logger, metrics, tracer
 from dinero_bookkeeping.services.connect_dinero import CallbackOutcome, ConnectDineroService
 
 app = create_app()
 
+CALLBACK_PATH = "/oauth/callback"
 ConnectService = Annotated[ConnectDineroService, Depends(wiring.connect_service)]
 _CALLBACK_RESPONSES: dict[int, OpenAPIResponse] = {
     HTTPStatus.FOUND: {
@@ -49,7 +55,7 @@ _CALLBACK_RESPONSES: dict[int, OpenAPIResponse] = {
 )
 def connect(merchant_id: Merchant, service: ConnectService) -> ConnectResponse:
     started = service.start_connect(merchant_id)
-    metrics.add_metric(name="DineroConnectStarted", unit="Count", value=1)
+    count(Metric.DINERO_CONNECT_STARTED)
     return ConnectResponse(authorize_url=started.url, expires_at=started.expires_at)
 
 
@@ -73,12 +79,12 @@ def complete(
     body: CompleteConnectionRequest, merchant_id: Merchant, service: ConnectService
 ) -> CompleteConnectionResponse:
     organizations = service.complete_connection(merchant_id, body.handle)
-    metrics.add_metric(name="DineroConnected", unit="Count", value=1)
+    count(Metric.DINERO_CONNECTED)
     return CompleteConnectionResponse(result="connected", organizations=organizations)
 
 
 @app.get(
-    "/oauth/callback",
+    CALLBACK_PATH,
     summary="Visma Connect's answer (query)",
     tags=["Connection"],
     responses=_CALLBACK_RESPONSES,
@@ -93,7 +99,7 @@ def callback_query(
 
 
 @app.post(
-    "/oauth/callback",
+    CALLBACK_PATH,
     summary="Visma Connect's answer (response_mode=form_post)",
     tags=["Connection"],
     responses=_CALLBACK_RESPONSES,
@@ -107,8 +113,29 @@ def callback_form(
     return _back_to_app(service.complete_callback(state=state, code=code, error=error))
 
 
+CALLBACK_METRICS = {
+    "complete": Metric.DINERO_CALLBACK_COMPLETE,
+    "denied": Metric.DINERO_CALLBACK_DENIED,
+    "error": Metric.DINERO_CALLBACK_ERROR,
+}
+
+
+def _unreadable_request(error: RequestValidationError | RequestUnsupportedContentType) -> Response[Any]:
+    """The callback is a browser's landing page, so even a body that cannot be read sends it back to the app, as a
+    callback without any answer (no state, so nothing is consumed); the other routes answer 422 like every route."""
+    if app.current_event.path != CALLBACK_PATH:
+        return invalid_request(error)
+    service = app.dependency_overrides.get(wiring.connect_service, wiring.connect_service)()
+    return _back_to_app(service.complete_callback(state=None, code=None, error=None))
+
+
+app.exception_handler_manager.update_exception_handlers(
+    {RequestValidationError: _unreadable_request, RequestUnsupportedContentType: _unreadable_request}
+)
+
+
 def _back_to_app(outcome: CallbackOutcome) -> Response[None]:
-    metrics.add_metric(name=f"DineroCallback{outcome.result.capitalize()}", unit="Count", value=1)
+    count(CALLBACK_METRICS[outcome.result])
     # no-store: the request carried a one-time code, and its answer must not be replayed from a cache.
     headers = {"Location": outcome.redirect_url, "Cache-Control": "no-store"}
     return Response(status_code=HTTPStatus.FOUND, headers=headers)

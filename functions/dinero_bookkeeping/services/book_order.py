@@ -7,28 +7,38 @@ invoice or contact because one with the derived Guid exists, a slow earlier atte
 is used.)
 
 Before its first Dinero call an order reserves every call it may make in its organization's shared budget (Dinero
-allows 100 a minute per organization); without room it makes no call and comes back at its turn.
+allows 100 a minute per organization); without room it makes no call and waits for its place in line (WaitForBudget).
 """
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, totals_disagreements
-from dinero_bookkeeping.domain.errors import DineroValidationError, MalformedEventError, PermanentError, RetryableError
+from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, compare_totals
+from dinero_bookkeeping.domain.dinero_invoice_body import ContactDetails, InvoiceDraft, contact_body
+from dinero_bookkeeping.domain.errors import (
+    BookkeepingError,
+    DineroValidationError,
+    MalformedEventError,
+    PermanentError,
+    RetryableError,
+)
 from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegration, ConnectionStatus
-from dinero_bookkeeping.domain.invoice import ContactDetails, InvoiceDraft, build_invoice, contact_body, skip_reason
+from dinero_bookkeeping.domain.invoice import build_invoice, needs_oss_settings, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderEventBase, OrderHandledEvent, parse_order_event
-from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
-from dinero_bookkeeping.domain.rate_window import CallBudget
-from dinero_bookkeeping.observability import logger
+from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, RecordKind, invoice_guid_for, order_key
+from dinero_bookkeeping.domain.rate_window import CallBudget, Place, WaitForBudget
+from dinero_bookkeeping.observability import logger, tag_integration
 from dinero_bookkeeping.ports import (
     Clock,
+    ConfigurationCache,
     ConnectionRepository,
     ContactCache,
     DineroGateway,
@@ -51,6 +61,20 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one step of a message did in Dinero (the invoice, its payment, a credit note, a cancellation)."""
+
+    kind: RecordKind
+    outcome: Outcome
+
+
+_KIND_OF: dict[str, RecordKind] = {
+    "order.paid": RecordKind.PAYMENT,
+    "order.returned": RecordKind.CREDIT_NOTE,
+    "order.cancelled": RecordKind.CANCELLATION,
+}
+
 BOOK_AUTOMATICALLY_OFF = "Book automatically is off: review the draft in Dinero and book it there"
 
 
@@ -66,13 +90,23 @@ class BookOrderService:
     lease: timedelta = timedelta(seconds=90)
     # Dinero's budget shared by all workers; None only for a lone worker (tests of the other rules).
     rate_limiter: RateLimiter | None = None
+    # What a warm worker keeps of the configuration, when it keeps any.
+    configuration_cache: ConfigurationCache | None = None
     # Payments, returns and cancellations (services/order_follow_ups.py); None: invoices only.
     follow_ups: "OrderFollowUps | None" = None
 
     def handle_message(
-        self, body: str, message_id: str, *, owning_integration_id: str | None = None, final_attempt: bool = False
-    ) -> Outcome:
-        """Entry point for a queue message. Raises RetryableError when the message should come back later.
+        self,
+        body: str,
+        message_id: str,
+        place: Place | None = None,
+        *,
+        owning_integration_id: str | None = None,
+        final_attempt: bool = False,
+    ) -> list[StepOutcome]:
+        """Entry point for a queue message: what each step did, the event's own first (an order.handled event's
+        invoice may be followed by its payment). Raises RetryableError when the message should come back later
+        (WaitForBudget when it waits for its place in Dinero's budget). `place`: the place the message carries.
 
         `owning_integration_id`: a retry, which only that integration may book. `final_attempt`: the queue will not
         deliver the message again, so a failure now is recorded as failed (retryable by the merchant) rather than
@@ -80,34 +114,47 @@ class BookOrderService:
         """
         try:
             event = parse_order_event(body)
-        except ValidationError as error:
-            reason = MalformedEventError(f"Not a valid order event: {_field_errors(error)}").reason
-            return self._reject(message_id, body, reason)
+        except ValueError as error:
+            # A ValidationError names the fields; any other ValueError is the parser failing on input it was not
+            # made for, which is just as much the event's defect.
+            details = _field_errors(error) if isinstance(error, ValidationError) else type(error).__name__
+            reason = MalformedEventError(f"Not a valid order event: {details}").reason
+            return [StepOutcome(RecordKind.INVOICE, self._reject(message_id, body, reason))]
         if isinstance(event, OrderHandledEvent):
             outcome = self.handle(
-                event, message_id, owning_integration_id=owning_integration_id, final_attempt=final_attempt
+                event, message_id, place, owning_integration_id=owning_integration_id, final_attempt=final_attempt
             )
+            steps = [StepOutcome(RecordKind.INVOICE, outcome)]
             if outcome in (Outcome.BOOKED, Outcome.DRAFT, Outcome.DUPLICATE) and self.follow_ups is not None:
                 integration = self._integration_for(event, owning_integration_id)
                 if integration is not None:
-                    self.follow_ups.handle(integration, event, final_attempt=final_attempt)
-            return outcome
+                    # A duplicate made no reservation, so the place the message carries is still its own to use.
+                    unused_place = place if outcome is Outcome.DUPLICATE else None
+                    steps += self.follow_ups.handle(integration, event, unused_place, final_attempt=final_attempt)
+            return steps
+        kind = _KIND_OF[event.event_type]
         if self.follow_ups is None:
-            return self._reject(message_id, body, f"{event.event_type} events are not booked by this worker")
+            reason = f"{event.event_type} events are not booked by this worker"
+            return [StepOutcome(kind, self._reject(message_id, body, reason))]
         integration = self._integration_for(event, owning_integration_id)
         if integration is None:
             reason = (
                 f"Webshop {event.order_integration_id} is not linked to an accounting integration of merchant "
                 f"{event.merchant_id}"
             )
-            return self._reject(message_id, body, reason)
-        logger.append_keys(integration_id=integration.integration_id, sales_order_id=event.sales_order.id)
-        return self.follow_ups.handle(integration, event, final_attempt=final_attempt)
+            return [StepOutcome(kind, self._reject(message_id, body, reason))]
+        logger.append_keys(sales_order_id=event.sales_order.id)
+        tag_integration(integration.integration_id, integration.organization_id)
+        try:
+            return self.follow_ups.handle(integration, event, place, final_attempt=final_attempt)
+        except MalformedEventError as error:  # too large to keep beside its record
+            return [StepOutcome(kind, self._reject(message_id, body, error.reason))]
 
     def handle(
         self,
         event: OrderHandledEvent,
         message_id: str,
+        place: Place | None = None,
         *,
         owning_integration_id: str | None = None,
         final_attempt: bool = False,
@@ -119,7 +166,8 @@ class BookOrderService:
                 f"{event.merchant_id}"
             )
             return self._reject(message_id, event.model_dump_json(), reason)
-        logger.append_keys(integration_id=integration.integration_id, sales_order_id=event.sales_order.id)
+        logger.append_keys(sales_order_id=event.sales_order.id)
+        tag_integration(integration.integration_id, integration.organization_id)
 
         try:
             claim = self.records.claim(self._new_record(integration, event), event.model_dump_json(), self.clock.now())
@@ -134,12 +182,20 @@ class BookOrderService:
             logger.info("duplicate delivery ignored", status=claim.record.status.value)
             return Outcome.DUPLICATE
         record = claim.record
+        if claim.retried and self.configuration_cache is not None:
+            # The merchant asked for this attempt, likely after fixing its cause: what was kept may predate the fix.
+            self.configuration_cache.forget(integration)
+            integration = self.integrations.get_integration(integration.integration_id) or integration
         try:
-            return self._invoice(integration, event, record, resumed=claim.resumed)
+            return self._invoice(integration, event, record, resumed=claim.resumed, place=place)
         except PermanentError as error:
             self.records.finish(record, OrderStatus.FAILED, reason=error.reason)
             logger.warning("order failed permanently", reason=error.reason)
             return Outcome.FAILED
+        except WaitForBudget as error:
+            # Waiting for its place is no failure, not even on the queue's last delivery: the message is requeued.
+            self.records.release(record, f"Will retry: {error}", self.clock.now())
+            raise
         except RetryableError as error:
             if final_attempt:
                 return self._give_up(record, f"Gave up after repeated attempts ({error}): retry the order later")
@@ -179,28 +235,38 @@ class BookOrderService:
         return Outcome.FAILED
 
     def _invoice(
-        self, integration: AccountingIntegration, event: OrderHandledEvent, record: OrderRecord, *, resumed: bool
+        self,
+        integration: AccountingIntegration,
+        event: OrderHandledEvent,
+        record: OrderRecord,
+        *,
+        resumed: bool,
+        place: Place | None,
     ) -> Outcome:
-        skip = self._skip_reason(integration, event)
+        with _event_defects(event):
+            skip = self._skip_reason(integration, event)
         if skip:
             self.records.finish(record, OrderStatus.SKIPPED, reason=skip)
             return Outcome.SKIPPED
         self._require_connected(integration)
-        draft = build_invoice(event, self.integrations.get_templates(integration.integration_id), record.invoice_guid)
-        api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
+        templates = self.integrations.get_templates(integration.integration_id)
+        oss = self.integrations.get_oss_settings(integration.integration_id) if needs_oss_settings(event) else None
+        with _event_defects(event):
+            draft = build_invoice(event, templates, record.invoice_guid, oss)
         known_contact = self.contacts.get_contact(integration.integration_id, draft.contact.lookup_key)
         if self.rate_limiter is None:
+            api = self.dinero.for_organization(integration.connection_id, integration.organization_id, _unmetered)
             return self._book(api, integration, draft, record, known_contact, look_up_first=resumed)
         calls = _calls_needed(contact_known=known_contact is not None, book=integration.book_automatically)
         reservation = self.rate_limiter.reserve(
-            integration.organization_id, str(record.invoice_guid), calls, self.clock.now(), resumed=resumed
+            integration.organization_id, calls, self.clock.now(), resumed=resumed, place=place
         )
         budget = CallBudget(reservation)
-        budgeted = _BudgetedApi(api, budget, self.clock)
+        api = self.dinero.for_organization(
+            integration.connection_id, integration.organization_id, lambda: budget.spend(self.clock.now())
+        )
         try:
-            return self._book(
-                budgeted, integration, draft, record, known_contact, look_up_first=reservation.look_up_first
-            )
+            return self._book(api, integration, draft, record, known_contact, look_up_first=reservation.look_up_first)
         finally:
             self.rate_limiter.settle(reservation, budget.used, budget.last_call_at)
 
@@ -219,17 +285,19 @@ class BookOrderService:
             contact_guid = known_contact or self._contact_guid(api, integration, draft.contact)
             invoice = _create_invoice(api, draft, contact_guid)
 
-        reasons = [
-            *draft.review_reasons,
-            *totals_disagreements(invoice, draft.expected_total_incl_vat, draft.expected_vat, draft.currency),
-        ]
+        # A VAT reason found before the call already explains Dinero's totals; the comparison is the backstop.
+        totals = compare_totals(
+            invoice, draft.expected_total_incl_vat, draft.expected_vat, draft.vat_lines, draft.currency
+        )
+        reasons = [*draft.review_reasons, *totals.total_reasons, *(draft.vat_reasons or totals.vat_reasons)]
+        notes = [*draft.notes, *(totals.notes if not draft.vat_reasons else [])]
         if invoice.status is DineroInvoiceStatus.DRAFT and integration.book_automatically and not reasons:
             invoice = api.book_invoice(invoice.guid, invoice.timestamp)
         if invoice.status is DineroInvoiceStatus.BOOKED:
-            self._finish(record, OrderStatus.BOOKED, invoice, reason=None)
+            self._finish(record, OrderStatus.BOOKED, invoice, reason="; ".join(notes) or None)
             logger.info("invoice booked", invoice_number=invoice.number)
             return Outcome.BOOKED
-        reason = "; ".join(reasons) or BOOK_AUTOMATICALLY_OFF
+        reason = "; ".join([*(reasons or [BOOK_AUTOMATICALLY_OFF]), *notes])
         self._finish(record, OrderStatus.DRAFT, invoice, reason=reason)
         logger.info("invoice left as draft", reason=reason)
         return Outcome.DRAFT
@@ -251,7 +319,8 @@ class BookOrderService:
     def _contact_guid(
         self, api: DineroOrganizationApi, integration: AccountingIntegration, contact: ContactDetails
     ) -> uuid.UUID:
-        guid = api.find_contact(email=contact.email, name=contact.name) or _create_contact(api, integration, contact)
+        found = api.find_contact(email=contact.email, name=contact.name, vat_number=contact.vat_number)
+        guid = found or _create_contact(api, integration, contact)
         self.contacts.put_contact(integration.integration_id, contact.lookup_key, guid)
         return guid
 
@@ -284,16 +353,33 @@ class BookOrderService:
         )
 
 
+@contextmanager
+def _event_defects(event: OrderHandledEvent) -> Iterator[None]:
+    """Turning an event into an invoice is pure, so an error there would come back on every delivery: it is the
+    order's permanent failure, not a retry. (The error's type only: its message may quote personal data.)"""
+    try:
+        yield
+    except BookkeepingError:
+        raise
+    except Exception as error:
+        reason = f"Order {event.sales_order.order_id} cannot be turned into an invoice ({type(error).__name__})"
+        raise MalformedEventError(reason) from error
+
+
 def _create_contact(
     api: DineroOrganizationApi, integration: AccountingIntegration, contact: ContactDetails
 ) -> uuid.UUID:
-    # A deterministic guid: a retry after a lost answer creates no second contact.
+    # A deterministic guid: a retry after a lost answer, or another worker booking the same new customer at the same
+    # moment, creates no second contact.
+    guid = _contact_guid_for(integration, contact)
     try:
-        return api.create_contact(contact_body(contact, _contact_guid_for(integration, contact)))
-    except DineroValidationError:
-        # Dinero refuses a second contact with the guid: another worker may have created this customer a moment ago.
-        # (The extra lookup may use up the order's reserved calls; it then finishes on its next delivery.)
-        created = api.find_contact(email=contact.email, name=contact.name)
+        return api.create_contact(contact_body(contact, guid))
+    except DineroValidationError as error:
+        if error.fields == {"ContactGuid"}:
+            return guid  # Dinero has a contact with this guid already: the customer, created a moment ago
+        # Refused without saying why: look for the customer (a call beyond the reservation, if it comes to that,
+        # makes the order finish on its next delivery).
+        created = api.find_contact(email=contact.email, name=contact.name, vat_number=contact.vat_number)
         if created is None:
             raise
         return created
@@ -321,33 +407,8 @@ def _calls_needed(*, contact_known: bool, book: bool) -> int:
     return 2 + (0 if contact_known else 2) + (1 if book else 0)
 
 
-class _BudgetedApi:
-    """The organization's Dinero API, every call counted against the order's reservation."""
-
-    def __init__(self, api: DineroOrganizationApi, budget: CallBudget, clock: Clock) -> None:
-        self._api = api
-        self._budget = budget
-        self._clock = clock
-
-    def find_contact(self, *, email: str | None, name: str) -> uuid.UUID | None:
-        self._budget.spend(self._clock.now())
-        return self._api.find_contact(email=email, name=name)
-
-    def create_contact(self, body: dict[str, Any]) -> uuid.UUID:
-        self._budget.spend(self._clock.now())
-        return self._api.create_contact(body)
-
-    def create_invoice(self, body: dict[str, Any]) -> None:
-        self._budget.spend(self._clock.now())
-        self._api.create_invoice(body)
-
-    def get_invoice(self, guid: uuid.UUID) -> DineroInvoice | None:
-        self._budget.spend(self._clock.now())
-        return self._api.get_invoice(guid)
-
-    def book_invoice(self, guid: uuid.UUID, timestamp: str) -> DineroInvoice:
-        self._budget.spend(self._clock.now())
-        return self._api.book_invoice(guid, timestamp)
+def _unmetered() -> None:
+    """A lone worker without a shared budget (tests of the other rules)."""
 
 
 def _contact_guid_for(integration: AccountingIntegration, contact: ContactDetails) -> uuid.UUID:

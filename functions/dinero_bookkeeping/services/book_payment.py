@@ -35,6 +35,7 @@ from dinero_bookkeeping.domain.payment import (
     is_paid,
     payment_date,
 )
+from dinero_bookkeeping.domain.rate_window import Place
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import DineroLedgerApi, PaymentTemplates
 from dinero_bookkeeping.services.book_order import Outcome
@@ -54,11 +55,13 @@ class BookPaymentService:
         self,
         integration: AccountingIntegration,
         event: OrderHandledEvent | OrderPaidEvent,
+        place: Place | None,
         *,
         final_attempt: bool,
     ) -> Outcome | None:
         """Pay the event's invoice (order.handled) or each of the order's invoices (order.paid). None: nothing to do
-        (payments off, the order not paid, or no invoice yet; the order's next event brings it)."""
+        (payments off, the order not paid, or no invoice yet; the order's next event brings it). `place`: the
+        message's place in the organization's line, for the first payment that reserves calls."""
         template = self.templates.get_payment_template(integration.integration_id)
         if not template.register_payments or not integration.active or not is_paid(event.sales_order):
             return None
@@ -85,8 +88,9 @@ class BookPaymentService:
             )
             step = self._step(event, template, whole_order=fulfillment_id is None)
             outcome = self.steps.run(
-                integration, record, event.model_dump_json(), PAYMENT_CALLS, step, final_attempt=final_attempt
+                integration, record, event.model_dump_json(), PAYMENT_CALLS, step, place, final_attempt=final_attempt
             )
+            place = None  # used by the first payment's reservation
         if outcome is None:
             logger.info("paid order has no invoice in Dinero yet; its invoice's event registers the payment")
         return outcome

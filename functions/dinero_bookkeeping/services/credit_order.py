@@ -19,10 +19,10 @@ from dinero_bookkeeping.domain.credit_note import (
     build_cancellation_credit_note,
     build_return_credit_note,
 )
-from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, totals_disagreements
+from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice, DineroInvoiceStatus, compare_totals
 from dinero_bookkeeping.domain.errors import DineroValidationError, PermanentError, RetryableError
 from dinero_bookkeeping.domain.integration import AccountingIntegration
-from dinero_bookkeeping.domain.money import format_amount
+from dinero_bookkeeping.domain.money import format_amount, round_ore
 from dinero_bookkeeping.domain.order_event import OrderCancelledEvent, OrderEventBase, OrderReturnedEvent
 from dinero_bookkeeping.domain.order_record import (
     OrderRecord,
@@ -41,6 +41,7 @@ from dinero_bookkeeping.domain.payment import (
     is_refunded,
     payment_date,
 )
+from dinero_bookkeeping.domain.rate_window import Place
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import DineroLedgerApi, PaymentTemplates
 from dinero_bookkeeping.services.book_order import BOOK_AUTOMATICALLY_OFF, Outcome
@@ -68,7 +69,7 @@ class CreditOrderService:
     templates: PaymentTemplates
 
     def credit_return(
-        self, integration: AccountingIntegration, event: OrderReturnedEvent, *, final_attempt: bool
+        self, integration: AccountingIntegration, event: OrderReturnedEvent, place: Place | None, *, final_attempt: bool
     ) -> Outcome:
         key = return_key(event.order_integration_id, event.sales_order.id, event.fulfillment_id)
         record = self.steps.new_record(
@@ -102,11 +103,19 @@ class CreditOrderService:
             event.model_dump_json(),
             CREDIT_NOTE_CALLS,
             step,
+            place,
             final_attempt=final_attempt,
             skip=_inactive_reason(integration),
         )
 
-    def cancel(self, integration: AccountingIntegration, event: OrderCancelledEvent, *, final_attempt: bool) -> Outcome:
+    def cancel(
+        self,
+        integration: AccountingIntegration,
+        event: OrderCancelledEvent,
+        place: Place | None,
+        *,
+        final_attempt: bool,
+    ) -> Outcome:
         key = cancellation_key(event.order_integration_id, event.sales_order.id)
         record = self.steps.new_record(integration, event, RecordKind.CANCELLATION, key, fulfillment_id=None)
         # Every invoice the order may have: one for the whole order or one per parcel (unused calls are given back).
@@ -170,6 +179,7 @@ class CreditOrderService:
             event.model_dump_json(),
             calls,
             step,
+            place,
             final_attempt=final_attempt,
             skip=_inactive_reason(integration),
         )
@@ -204,8 +214,12 @@ class CreditOrderService:
         credit_note = api.get_credit_note(draft.guid) if look_up_first else None
         if credit_note is None:
             credit_note = _create_credit_note(api, draft, invoice.contact_guid)
-        reasons = totals_disagreements(credit_note, draft.expected_total_incl_vat, draft.expected_vat, draft.currency)
-        if document.draft.expected_total_incl_vat != invoice.total_incl_vat:
+        vat_lines = sum(1 for line in draft.lines if line.vat != 0)
+        totals = compare_totals(
+            credit_note, draft.expected_total_incl_vat, draft.expected_vat, vat_lines, draft.currency
+        )
+        reasons = [*totals.total_reasons, *totals.vat_reasons]
+        if round_ore(document.draft.expected_total_incl_vat) != invoice.total_incl_vat:
             # The invoice was rebuilt from its event with today's templates; a changed account would show here.
             reasons.append("The invoice no longer comes out as it was made (templates changed?): check the lines")
         if credit_note.status is DineroInvoiceStatus.DRAFT and integration.book_automatically and not reasons:

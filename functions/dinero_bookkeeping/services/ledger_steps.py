@@ -6,18 +6,14 @@ second worker ends at the same record, and a step that may have reached Dinero l
 """
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
-from typing import Any
 
 from dinero_bookkeeping.domain.credit_note import InvoicedDocument
-from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice
 from dinero_bookkeeping.domain.errors import PermanentError, RetryableError
 from dinero_bookkeeping.domain.integration import AccountingIntegration, ConnectionStatus
-from dinero_bookkeeping.domain.invoice import build_invoice
+from dinero_bookkeeping.domain.invoice import build_invoice, needs_oss_settings
 from dinero_bookkeeping.domain.order_event import OrderEventBase, OrderHandledEvent, SalesOrder
 from dinero_bookkeeping.domain.order_record import (
     OrderRecord,
@@ -27,8 +23,7 @@ from dinero_bookkeeping.domain.order_record import (
     order_key,
     record_guid_for,
 )
-from dinero_bookkeeping.domain.payment import PaymentsOverview
-from dinero_bookkeeping.domain.rate_window import CallBudget
+from dinero_bookkeeping.domain.rate_window import CallBudget, Place, WaitForBudget
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import (
     Clock,
@@ -92,15 +87,18 @@ class LedgerSteps:
         event_json: str,
         calls: int,
         step: Step,
+        place: Place | None,
         *,
         final_attempt: bool,
         skip: str | None = None,
     ) -> Outcome:
         """Claim the record and do the step with `calls` Dinero calls reserved; the outcome is written to the record.
-        With a `skip` reason the record is claimed and recorded as skipped, with no call to Dinero.
+        With a `skip` reason the record is claimed and recorded as skipped, with no call to Dinero. `place`: the
+        message's place in the organization's line.
 
         Failures end as for invoices: permanent → failed with its reason; transient → the lease is given back and the
-        error raised (the queue brings the message back), or on the last delivery a failed record.
+        error raised (the queue brings the message back), or on the last delivery a failed record. Waiting for the
+        budget is no failure, not even on the last delivery: the message is requeued with its place.
         """
         claim = self.records.claim(record, event_json, self.clock.now())
         if not claim.acquired:
@@ -116,11 +114,14 @@ class LedgerSteps:
             return Outcome.SKIPPED
         try:
             self._require_connected(integration)
-            return self._with_budget(integration, record, calls, step, resumed=claim.resumed)
+            return self._with_budget(integration, record, calls, step, resumed=claim.resumed, place=place)
         except PermanentError as error:
             self.records.finish(record, OrderStatus.FAILED, reason=error.reason)
             logger.warning("order step failed permanently", kind=record.kind.value, reason=error.reason)
             return Outcome.FAILED
+        except WaitForBudget as error:
+            self.records.release(record, f"Will retry: {error}", self.clock.now())
+            raise
         except RetryableError as error:
             if final_attempt:
                 return self._give_up(record, f"Gave up after repeated attempts ({error}): retry the order later")
@@ -144,7 +145,7 @@ class LedgerSteps:
         fulfilment_ids: list[int | None] = [None]
         fulfilment_ids += sorted(f.id for f in order.order_fulfillments if f.type == "outbound")
         templates = self.integrations.get_templates(integration.integration_id)
-        found = []
+        found: list[tuple[OrderRecord, InvoicedDocument]] = []
         for fulfillment_id in fulfilment_ids:
             key = order_key(webshop, order.id, fulfillment_id)
             record = self.records.get_record(
@@ -156,26 +157,33 @@ class LedgerSteps:
             if event_json is None:
                 raise PermanentError(f"The event of invoice {record.invoice_number or record.invoice_guid} has expired")
             event = OrderHandledEvent.model_validate_json(event_json)
-            draft = build_invoice(event, templates, record.invoice_guid)
+            oss = self.integrations.get_oss_settings(integration.integration_id) if needs_oss_settings(event) else None
+            draft = build_invoice(event, templates, record.invoice_guid, oss)
             found.append((record, InvoicedDocument.from_draft(event, draft)))
         return found
 
     def _with_budget(
-        self, integration: AccountingIntegration, record: OrderRecord, calls: int, step: Step, *, resumed: bool
+        self,
+        integration: AccountingIntegration,
+        record: OrderRecord,
+        calls: int,
+        step: Step,
+        *,
+        resumed: bool,
+        place: Place | None,
     ) -> Outcome:
-        api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
         if self.rate_limiter is None:
+            api = self.dinero.for_organization(integration.connection_id, integration.organization_id, _unmetered)
             return step(record, api, resumed)
-        with self._reserved(integration.organization_id, str(record.invoice_guid), calls, resumed) as (budget, look):
-            return step(record, BudgetedLedgerApi(api, budget, self.clock), look)
-
-    @contextmanager
-    def _reserved(self, organization_id: int, key: str, calls: int, resumed: bool) -> Iterator[tuple[CallBudget, bool]]:
-        assert self.rate_limiter is not None
-        reservation = self.rate_limiter.reserve(organization_id, key, calls, self.clock.now(), resumed=resumed)
+        reservation = self.rate_limiter.reserve(
+            integration.organization_id, calls, self.clock.now(), resumed=resumed, place=place
+        )
         budget = CallBudget(reservation)
+        api = self.dinero.for_organization(
+            integration.connection_id, integration.organization_id, lambda: budget.spend(self.clock.now())
+        )
         try:
-            yield budget, reservation.look_up_first
+            return step(record, api, reservation.look_up_first)
         finally:
             self.rate_limiter.settle(reservation, budget.used, budget.last_call_at)
 
@@ -194,53 +202,5 @@ class LedgerSteps:
         return Outcome.FAILED
 
 
-class BudgetedLedgerApi:
-    """The organization's Dinero API, every call counted against the step's reservation."""
-
-    def __init__(self, api: DineroLedgerApi, budget: CallBudget, clock: Clock) -> None:
-        self._api = api
-        self._budget = budget
-        self._clock = clock
-
-    def _spend(self) -> None:
-        self._budget.spend(self._clock.now())
-
-    def get_invoice(self, guid: uuid.UUID) -> DineroInvoice | None:
-        self._spend()
-        return self._api.get_invoice(guid)
-
-    def invoice_total_in_dkk(self, guid: uuid.UUID, external_reference: str) -> Decimal | None:
-        self._spend()
-        return self._api.invoice_total_in_dkk(guid, external_reference)
-
-    def list_invoice_payments(self, guid: uuid.UUID) -> PaymentsOverview | None:
-        self._spend()
-        return self._api.list_invoice_payments(guid)
-
-    def create_invoice_payment(self, guid: uuid.UUID, body: dict[str, Any]) -> None:
-        self._spend()
-        self._api.create_invoice_payment(guid, body)
-
-    def delete_invoice(self, guid: uuid.UUID, timestamp: str) -> None:
-        self._spend()
-        self._api.delete_invoice(guid, timestamp)
-
-    def create_credit_note(self, body: dict[str, Any]) -> None:
-        self._spend()
-        self._api.create_credit_note(body)
-
-    def get_credit_note(self, guid: uuid.UUID) -> DineroInvoice | None:
-        self._spend()
-        return self._api.get_credit_note(guid)
-
-    def book_credit_note(self, guid: uuid.UUID, timestamp: str) -> DineroInvoice:
-        self._spend()
-        return self._api.book_credit_note(guid, timestamp)
-
-    def list_credit_note_payments(self, guid: uuid.UUID) -> PaymentsOverview | None:
-        self._spend()
-        return self._api.list_credit_note_payments(guid)
-
-    def create_credit_note_payment(self, guid: uuid.UUID, body: dict[str, Any]) -> None:
-        self._spend()
-        self._api.create_credit_note_payment(guid, body)
+def _unmetered() -> None:
+    """A lone worker without a shared budget (tests of the other rules)."""

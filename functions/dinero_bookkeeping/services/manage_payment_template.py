@@ -1,5 +1,10 @@
-"""Use cases: the integration's optional Payment template, and the organization's deposit accounts that fill it."""
+"""Use cases: the integration's optional Payment template, and the organization's deposit accounts that fill it.
 
+Reading the deposit accounts is one Dinero call, counted against the organization's budget like the other choices.
+"""
+
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -7,13 +12,19 @@ from pydantic import ValidationError
 from dinero_bookkeeping.domain.errors import ConflictError, InvalidRequestError
 from dinero_bookkeeping.domain.integration import AccountingIntegration, ConnectionStatus
 from dinero_bookkeeping.domain.payment import DepositAccountChoice, PaymentTemplate, unusable_accounts
+from dinero_bookkeeping.domain.rate_window import CallBudget
 from dinero_bookkeeping.ports import (
+    Clock,
     ConnectionRepository,
     DineroChoicesGateway,
     IntegrationRepository,
     PaymentTemplateStore,
+    RateLimiter,
 )
+from dinero_bookkeeping.services.manage_templates import reserve_for_merchant
 from dinero_bookkeeping.services.ownership import owned_integration
+
+DEPOSIT_ACCOUNT_CALLS = 1
 
 
 @dataclass
@@ -22,6 +33,9 @@ class ManagePaymentTemplateService:
     templates: PaymentTemplateStore
     connections: ConnectionRepository
     dinero: DineroChoicesGateway
+    clock: Clock
+    rate_limiter: RateLimiter
+    sleep: Callable[[float], None] = time.sleep
 
     def get(self, merchant_id: str, integration_id: str) -> PaymentTemplate:
         owned_integration(self.integrations, merchant_id, integration_id)
@@ -65,5 +79,15 @@ class ManagePaymentTemplateService:
         connection = self.connections.get_connection(integration.connection_id)
         if connection is None or connection.status is not ConnectionStatus.CONNECTED:
             raise ConflictError("Dinero is disconnected: connect Dinero again")
-        api = self.dinero.for_organization(integration.connection_id, integration.organization_id)
-        return [DepositAccountChoice.from_dinero(item) for item in api.list_deposit_accounts()]
+        budget = CallBudget(
+            reserve_for_merchant(
+                self.rate_limiter, integration.organization_id, DEPOSIT_ACCOUNT_CALLS, self.clock, self.sleep
+            )
+        )
+        api = self.dinero.for_organization(
+            integration.connection_id, integration.organization_id, lambda: budget.spend(self.clock.now())
+        )
+        try:
+            return [DepositAccountChoice.from_dinero(item) for item in api.list_deposit_accounts()]
+        finally:
+            self.rate_limiter.settle(budget.reservation, budget.used, budget.last_call_at)

@@ -9,7 +9,9 @@ from dinero_bookkeeping.domain.order_event import (
     OrderPaidEvent,
     OrderReturnedEvent,
 )
-from dinero_bookkeeping.services.book_order import Outcome
+from dinero_bookkeeping.domain.order_record import RecordKind
+from dinero_bookkeeping.domain.rate_window import Place
+from dinero_bookkeeping.services.book_order import Outcome, StepOutcome
 from dinero_bookkeeping.services.book_payment import BookPaymentService
 from dinero_bookkeeping.services.credit_order import CreditOrderService
 
@@ -23,12 +25,20 @@ class OrderFollowUps:
         self,
         integration: AccountingIntegration,
         event: OrderHandledEvent | OrderPaidEvent | OrderReturnedEvent | OrderCancelledEvent,
+        place: Place | None,
         *,
         final_attempt: bool,
-    ) -> Outcome:
-        """An order.handled event's invoice is made already: it may get its payment now, like an order.paid one."""
+    ) -> list[StepOutcome]:
+        """An order.handled event's invoice is made already: it may get its payment now, like an order.paid one.
+        `place`: the message's place in the organization's line, when no step of this delivery used it yet."""
         if isinstance(event, OrderReturnedEvent):
-            return self.credits.credit_return(integration, event, final_attempt=final_attempt)
+            outcome = self.credits.credit_return(integration, event, place, final_attempt=final_attempt)
+            return [StepOutcome(RecordKind.CREDIT_NOTE, outcome)]
         if isinstance(event, OrderCancelledEvent):
-            return self.credits.cancel(integration, event, final_attempt=final_attempt)
-        return self.payments.pay(integration, event, final_attempt=final_attempt) or Outcome.SKIPPED
+            outcome = self.credits.cancel(integration, event, place, final_attempt=final_attempt)
+            return [StepOutcome(RecordKind.CANCELLATION, outcome)]
+        paid = self.payments.pay(integration, event, place, final_attempt=final_attempt)
+        if paid is None:
+            # Nothing to pay: for an order.paid event that is its outcome; an invoice's event just has no payment.
+            return [] if isinstance(event, OrderHandledEvent) else [StepOutcome(RecordKind.PAYMENT, Outcome.SKIPPED)]
+        return [StepOutcome(RecordKind.PAYMENT, paid)]

@@ -39,6 +39,17 @@ STANDARD_CHART = (
     EntryAccount(2200, "Fragtomkostninger", "I25", "Variable Expenses", "Variable omkostninger"),
 )
 
+# Accounts a Danish webshop adds to the standard chart (the sandbox's organizations have them, as the demo merchant's
+# would): EU consumer sales with Danish VAT kept apart per the threshold, EU business freight with the goods' code, and
+# for OSS a sales account per country without VAT plus a liability account for the foreign VAT.
+WEBSHOP_ACCOUNTS = (
+    EntryAccount(1010, "Salg af varer til EU-forbrugere m/dansk moms", "U25"),
+    EntryAccount(1110, "EU-leverancer fragt (rubrik B-varer)", "UEUV"),
+    EntryAccount(1160, "Salg af varer til Tyskland (OSS)", "none"),
+    EntryAccount(1165, "Salg af varer til Frankrig (OSS)", "none"),
+    EntryAccount(63100, "Skyldig OSS-moms", "none", "Vat Due", "Moms"),
+)
+
 # Bank and clearing accounts (Dinero's standard chart keeps them at 55000-55999).
 STANDARD_DEPOSIT_ACCOUNTS = (
     DepositAccount(55000, "Bank", is_default=True),
@@ -101,7 +112,7 @@ def standard_organization(organization_id: int, name: str, owner: str, is_pro: b
         owner=owner,
         is_pro=is_pro,
         profile=profile,
-        accounts={account.number: account for account in STANDARD_CHART},
+        accounts={account.number: account for account in (*STANDARD_CHART, *WEBSHOP_ACCOUNTS)},
         deposit_accounts={account.number: account for account in STANDARD_DEPOSIT_ACCOUNTS},
         vat_types={vat_type.code: vat_type for vat_type in STANDARD_VAT_TYPES},
         layouts=layouts,

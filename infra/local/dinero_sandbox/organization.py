@@ -15,7 +15,7 @@ TEMPLATE_NAMESPACE = uuid.UUID("0d7b6c1e-5a0f-4f53-9d55-6a4f6b1c9e20")
 class EntryAccount:
     number: int
     name: str
-    vat_code: str  # "none" when the account carries no VAT
+    vat_code: str | None  # "none" (or no code at all) when the account carries no VAT
     category: str = "Turnover"
     category_name: str = "Omsætning"
     is_hidden: bool = False
@@ -123,7 +123,8 @@ class Organization:
     payments: dict[str, list[Json]] = field(default_factory=dict)  # PaymentReadModels by voucher guid
 
     def vat_rate(self, account: EntryAccount) -> Decimal:
-        vat_type = self.vat_types.get(account.vat_code)
+        """As Dinero: an invoice line's VAT comes from its account's code; an account without a code carries none."""
+        vat_type = self.vat_types.get(account.vat_code) if account.vat_code else None
         return vat_type.rate if vat_type else Decimal("0")
 
     def default_layout(self) -> LayoutTemplate:

@@ -9,15 +9,9 @@ from uuid import UUID
 
 import pytest
 
+from dinero_bookkeeping.domain.dinero_invoice_body import ContactDetails, InvoiceDraft, contact_body
 from dinero_bookkeeping.domain.errors import MalformedEventError, PermanentError, TemplateIncompleteError
-from dinero_bookkeeping.domain.invoice import (
-    RETURN_SKIP_REASON,
-    ContactDetails,
-    InvoiceDraft,
-    build_invoice,
-    contact_body,
-    skip_reason,
-)
+from dinero_bookkeeping.domain.invoice import RETURN_SKIP_REASON, build_invoice, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.regions import Region
 from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind, TemplateSet
@@ -121,22 +115,27 @@ def test_build_invoice_danish_order_takes_contact_from_billing_address(
     assert draft.contact.lookup_key == "email:lene.hansen@example.dk"
 
 
-def test_build_invoice_german_delivery_uses_eu_accounts_in_english(
+def test_build_invoice_german_consumer_at_danish_vat_uses_domestic_accounts_in_english(
     order_event: EventLoader, templates: TemplateSet
 ) -> None:
-    # Given a private customer in Germany, whole order (no fulfilment named)
+    # Given a private customer in Germany charged 25 % Danish VAT, whole order; Product (EU) is the VAT-free 1100
     event = order_event("eu_private_de")
 
     # When
     draft = build(event, templates)
 
-    # Then the EU accounts are used, the invoice is in English, and the mixed-case e-mail is normalised
+    # Then the Domestic accounts carry the Danish VAT, the invoice is in English, the mixed-case e-mail is normalised
     assert draft.region is Region.EU
     assert draft.language == "en-GB"
     assert draft.description == "Order 10422"
     assert rows(draft) == [
-        ("Uldplaid (Grey) [BLK-200]", Decimal("1"), Decimal("749.00"), 1100, "parts", "Product"),
-        ("DHL Europe", Decimal("1"), Decimal("95.00"), 1360, "shipment", "Product"),
+        ("Uldplaid (Grey) [BLK-200]", Decimal("1"), Decimal("749.00"), 1000, "parts", "Product"),
+        ("DHL Europe", Decimal("1"), Decimal("95.00"), 1350, "shipment", "Product"),
+    ]
+    assert draft.vat_reasons == []
+    assert draft.notes == [
+        "Danish VAT on a delivery to DE (a distance sale below the EU threshold): booked on Product (Domestic) 1000, "
+        "Shipping (Domestic) 1350"
     ]
     assert draft.expected_total_incl_vat == Decimal("844.00")
     assert draft.contact.email == "jonas.mueller@example.de"
@@ -265,12 +264,12 @@ def test_build_invoice_eur_order_keeps_order_currency(order_event: EventLoader, 
     # When
     draft = build(event, templates)
 
-    # Then the invoice is in EUR at the order's euro amounts, on EU accounts
+    # Then the invoice is in EUR at the order's euro amounts, its Danish VAT on the Domestic accounts
     assert draft.currency == "EUR"
     assert draft.region is Region.EU
     assert rows(draft) == [
-        ("Linen shirt (Blue / L) [LS-01]", Decimal("1"), Decimal("89.95"), 1100, "parts", "Product"),
-        ("DHL Europe", Decimal("1"), Decimal("12.50"), 1360, "shipment", "Product"),
+        ("Linen shirt (Blue / L) [LS-01]", Decimal("1"), Decimal("89.95"), 1000, "parts", "Product"),
+        ("DHL Europe", Decimal("1"), Decimal("12.50"), 1350, "shipment", "Product"),
     ]
     assert draft.expected_total_incl_vat == Decimal("102.45")
     assert draft.dinero_body(CONTACT_GUID)["Currency"] == "EUR"
@@ -487,16 +486,15 @@ def test_build_invoice_fulfilment_invoice_ignores_order_total(order_event: Event
 def test_build_invoice_product_account_missing_raises_template_incomplete(
     order_event: EventLoader, templates: TemplateSet
 ) -> None:
-    # Given an integration whose Product (EU) template has no account yet, and an order to Germany
-    incomplete = TemplateSet(
-        templates={**templates.templates, TemplateKind.PRODUCT_EU: Template(kind=TemplateKind.PRODUCT_EU)}
-    )
-    event = order_event("eu_private_de")
+    # Given an integration whose Product (Outside EU) template has no account yet, and an export to Norway
+    kind = TemplateKind.PRODUCT_OUTSIDE_EU
+    incomplete = TemplateSet(templates={**templates.templates, kind: Template(kind=kind)})
+    event = order_event("norway_export")
 
     # When & Then
     with pytest.raises(TemplateIncompleteError) as raised:
         build(event, incomplete)
-    assert raised.value.reason == "Product (EU) has no account"
+    assert raised.value.reason == "Product (Outside EU) has no account"
 
 
 def test_build_invoice_no_country_raises_permanent_error(order_data: DataLoader, templates: TemplateSet) -> None:
@@ -788,6 +786,8 @@ def test_contact_body_is_contact_create_model(order_event: EventLoader, template
         "IsPerson": True,
         "IsMember": False,
         "UseCvr": False,
+        "VatNumber": None,
+        "AttPerson": None,
     }
 
 

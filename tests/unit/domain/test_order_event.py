@@ -371,3 +371,26 @@ def test_order_handled_event_parsed_from_queue_body_keeps_amounts_exact() -> Non
     # Then the amounts are the same exact decimals as from a dict
     assert event.sales_order.payment_details is not None
     assert event.sales_order.payment_details.amount_including_vat == Decimal("2000.0")
+
+
+def test_order_handled_event_bill_to_may_carry_the_buyers_vat_number() -> None:
+    # Given a business order whose platform supplies the buyer's EU VAT number
+    data = event_with(SHIPMONDO_SALES_ORDER_EXAMPLE)
+    data["sales_order"]["bill_to"] = {**(data["sales_order"].get("bill_to") or {}), "vat_number": "DE123456789"}
+
+    # When
+    event = OrderHandledEvent.model_validate(data)
+
+    # Then
+    assert event.sales_order.bill_to is not None and event.sales_order.bill_to.vat_number == "DE123456789"
+
+
+@pytest.mark.parametrize("vat_number", ["DE", "DE1234567890123456789"])
+def test_order_handled_event_vat_number_of_impossible_length_raises_validation_error(vat_number: str) -> None:
+    # Given
+    data = event_with(SHIPMONDO_SALES_ORDER_EXAMPLE)
+    data["sales_order"]["bill_to"] = {"name": "Holzwerk Müller GmbH", "vat_number": vat_number}
+
+    # When & Then
+    with pytest.raises(ValidationError, match="vat_number"):
+        OrderHandledEvent.model_validate(data)

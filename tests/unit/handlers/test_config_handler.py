@@ -58,7 +58,7 @@ def test_every_route_in_the_template_reaches_a_handler_route(api: Api, world: Me
         for route in routes
     }
     # Then: each is answered by our code (our 404 says what is missing), none by the resolver's catch-all 404
-    assert len(answers) == 24
+    assert len(answers) == 26
     unrouted = {key: a.json() for key, a in answers.items() if a.status == 404 and "statusCode" in a.json()}
     assert unrouted == {}
     assert all(answer.status < 500 for answer in answers.values())
@@ -173,18 +173,53 @@ def test_template_with_an_account_dinero_does_not_have_is_a_422_with_the_reason(
     assert response.json() == {"message": "account_number: account 9999 does not exist in Dinero's chart of accounts"}
 
 
-def test_saved_template_answers_with_its_warnings(api: Api, world: MerchantWorld) -> None:
+def test_saved_template_answers_with_its_vat_code_and_warnings(api: Api, world: MerchantWorld) -> None:
     # Given
     world.activated()
-    # When
+    # When: a 25 % account for Product (Outside EU)
     response = api.call(
-        "PUT", f"/integrations/{PRO}/templates/product_eu", merchant=MERCHANT, json_body={"account_number": 1000}
+        "PUT",
+        f"/integrations/{PRO}/templates/product_outside_eu",
+        merchant=MERCHANT,
+        json_body={"account_number": 1000},
     )
     # Then
     assert response.status == 200
     body = response.json()
-    assert body["account_number"] == 1000 and body["label"] == "Product (EU)" and body["missing"] == []
-    assert body["warnings"] == ["Product (EU): account 1000 carries Danish VAT (U25), but sales to EU normally do not"]
+    assert body["account_number"] == 1000 and body["label"] == "Product (Outside EU)" and body["missing"] == []
+    assert (body["vat_code"], body["vat_rate"]) == ("U25", "0.25")
+    assert body["warnings"] == [
+        "Product (Outside EU): account 1000 has VAT code U25 (25 %), but exports are VAT-free "
+        "(ML § 34, stk. 1, nr. 5): lines would get 25 %"
+    ]
+
+
+def test_oss_configuration_round_trips_and_refuses_an_account_with_vat(api: Api, world: MerchantWorld) -> None:
+    # Given
+    world.activated()
+    good = {"liability_account_number": 63100, "countries": {"de": 1160}}
+    bad = {"liability_account_number": 63100, "countries": {"DE": 1000}}
+    # When
+    saved = api.call("PUT", f"/integrations/{PRO}/oss", merchant=MERCHANT, json_body=good)
+    refused = api.call("PUT", f"/integrations/{PRO}/oss", merchant=MERCHANT, json_body=bad)
+    read = api.call("GET", f"/integrations/{PRO}/oss", merchant=MERCHANT)
+    # Then
+    none = {"vat_code": "none", "vat_rate": "0"}
+    assert saved.status == 200
+    assert (
+        read.json()
+        == saved.json()
+        == {
+            "enabled": True,
+            "liability_account": {"account_number": 63100, **none},
+            "countries": {"DE": {"account_number": 1160, **none}},
+        }
+    )
+    assert refused.status == 422
+    assert refused.json() == {
+        "message": "countries.DE: account 1000 has VAT code U25 (25 %); OSS needs an account without VAT "
+        "(VAT code none)"
+    }
 
 
 def test_invoice_template_round_trips_through_get(api: Api, world: MerchantWorld) -> None:
@@ -200,6 +235,8 @@ def test_invoice_template_round_trips_through_get(api: Api, world: MerchantWorld
         "kind": "invoice",
         "label": "Invoice",
         "account_number": None,
+        "vat_code": None,
+        "vat_rate": None,
         "layout_id": STANDARD_LAYOUT,
         "payment_condition_type": "Netto",
         "payment_condition_days": 8,
@@ -215,7 +252,12 @@ def test_choices_answer_with_dineros_accounts_layouts_and_terms(api: Api, world:
     layouts = api.call("GET", f"/integrations/{PRO}/choices/layouts", merchant=MERCHANT)
     terms = api.call("GET", f"/integrations/{PRO}/choices/payment-conditions", merchant=MERCHANT)
     # Then
-    assert accounts.json()[0] == {"number": 1000, "name": "Salg af varer/ydelser m/moms", "vat_code": "U25"}
+    assert accounts.json()[0] == {
+        "number": 1000,
+        "name": "Salg af varer/ydelser m/moms",
+        "vat_code": "U25",
+        "vat_rate": "0.25",
+    }
     assert 1090 not in [account["number"] for account in accounts.json()]
     assert layouts.json()[0] == {"id": STANDARD_LAYOUT, "name": "Standard", "is_default": True}
     assert {"type": "NettoCash", "takes_days": False} in terms.json()

@@ -16,11 +16,21 @@ from dinero_bookkeeping.domain.integration import (
 from dinero_bookkeeping.domain.order_record import OrderStatus
 from dinero_bookkeeping.domain.templates import TemplateKind
 from dinero_bookkeeping.services.book_order import BOOK_AUTOMATICALLY_OFF, BookOrderService, Outcome
-from support.events import order_event, standard_templates
+from support.events import order_event, oss_settings, standard_templates
 from support.fakes import FakeDinero, FixedClock, InMemoryConnections, InMemoryIntegrations, InMemoryOrderRecords
 
 INTEGRATION_ID = "integration-1"
-VAT_RATES = {1000: Decimal("0.25"), 1350: Decimal("0.25"), 1100: Decimal("0"), 1255: Decimal("0"), 1300: Decimal("0")}
+VAT_RATES = {
+    1000: Decimal("0.25"),
+    1010: Decimal("0.25"),
+    1350: Decimal("0.25"),
+    1100: Decimal("0"),
+    1110: Decimal("0"),
+    1160: Decimal("0"),
+    1255: Decimal("0"),
+    1300: Decimal("0"),
+    63100: Decimal("0"),
+}
 
 
 class World:
@@ -69,12 +79,13 @@ class World:
         final_attempt: bool = False,
         **overrides: object,
     ) -> Outcome:
-        return self.service.handle_message(
+        (step,) = self.service.handle_message(
             json.dumps(order_event(name, **overrides)),
             message_id,
             owning_integration_id=owner,
             final_attempt=final_attempt,
         )
+        return step.outcome
 
     def add_integration(self, integration_id: str, merchant_id: str) -> None:
         """Another integration (organization 2002) with the same templates and connection."""
@@ -113,16 +124,190 @@ def test_book_automatically_off_leaves_a_draft_with_the_reason() -> None:
     assert world.dinero.calls["book_invoice"] == 0
 
 
-def test_vat_the_account_does_not_carry_leaves_a_draft_even_with_book_automatically() -> None:
-    # Given: a German private order charged Danish VAT, while Product (EU) is the VAT-free EU goods account
+def test_a_rate_the_account_does_not_carry_is_a_draft_naming_line_rate_and_account_before_dinero_sums_up() -> None:
+    # Given: Product (Domestic) is the VAT-free EU goods account, and a Danish order charged 25 %
+    world = World()
+    world.integrations.templates[INTEGRATION_ID] = standard_templates(product_domestic=1100)
+    # When
+    outcome = world.deliver()
+    # Then
+    assert outcome is Outcome.DRAFT
+    reason = world.records.only().reason or ""
+    assert reason.startswith(
+        'Line "T-Shirt" is charged 25 % VAT, but Product (Domestic) account 1100 has VAT code UEUV (0 %): Dinero '
+        "would book 0 %; choose an account with 25 % VAT"
+    )
+    assert "Dinero's VAT" not in reason
+    assert world.dinero.calls["book_invoice"] == 0
+
+
+def test_an_account_whose_vat_code_was_not_recorded_is_caught_by_the_totals_after_creation() -> None:
+    # Given: templates saved before VAT codes were recorded, Product (Domestic) on the VAT-free 1100
+    world = World()
+    world.integrations.templates[INTEGRATION_ID] = standard_templates(product_domestic=1100, record_vat=False)
+    # When
+    outcome = world.deliver()
+    # Then: the amounts that differ (only the freight on 1350 carried VAT), and the likely cause
+    assert outcome is Outcome.DRAFT
+    assert world.records.only().reason == (
+        "Dinero's VAT 7,80 DKK differs from the order's 105,58 DKK by 97,78 DKK, more than rounding: the VAT code of "
+        "an account may have changed in Dinero since its template was saved; save the template again"
+    )
+
+
+def test_german_consumer_at_danish_vat_is_booked_on_the_domestic_accounts_and_the_record_says_so() -> None:
+    # Given: Product (EU) is the VAT-free EU goods account (1100)
     world = World()
     # When
     outcome = world.deliver("eu_private_de")
     # Then
+    assert outcome is Outcome.BOOKED
+    (invoice,) = world.dinero.invoices.values()
+    assert [line["AccountNumber"] for line in invoice["body"]["ProductLines"]] == [1000, 1350]
+    assert world.records.only().reason == (
+        "Danish VAT on a delivery to DE (a distance sale below the EU threshold): booked on Product (Domestic) 1000, "
+        "Shipping (Domestic) 1350"
+    )
+
+
+def test_german_consumer_at_danish_vat_is_booked_on_an_eu_account_that_carries_danish_vat() -> None:
+    # Given: EU consumer sales kept on their own 25 % accounts
+    world = World()
+    world.integrations.templates[INTEGRATION_ID] = standard_templates(product_eu=1010, shipping_eu=1350)
+    # When
+    outcome = world.deliver("eu_private_de")
+    # Then
+    assert outcome is Outcome.BOOKED
+    (invoice,) = world.dinero.invoices.values()
+    assert [line["AccountNumber"] for line in invoice["body"]["ProductLines"]] == [1010, 1350]
+    assert "booked on Product (EU) 1010, Shipping (EU) 1350" in (world.records.only().reason or "")
+
+
+def test_business_with_vat_number_is_booked_with_reverse_charge_on_a_company_contact() -> None:
+    # Given
+    world = World()
+    # When
+    outcome = world.deliver("eu_business_de_reverse_charge")
+    # Then: EU accounts, the exemption text in English, a company contact found and created by its VAT number
+    assert outcome is Outcome.BOOKED
+    (invoice,) = world.dinero.invoices.values()
+    body = invoice["body"]
+    assert [line["AccountNumber"] for line in body["ProductLines"]] == [1100, 1110]
+    assert body["Comment"] == (
+        "VAT-exempt intra-Community supply of goods (reverse charge: the buyer accounts for the VAT), Danish VAT Act "
+        "section 34(1)(1) and Article 138 of Directive 2006/112/EC. Buyer's VAT number: DE123456789."
+    )
+    (contact,) = world.dinero.contacts.values()
+    assert (contact["IsPerson"], contact["VatNumber"], contact["Name"]) == (
+        False,
+        "DE123456789",
+        "Holzwerk Müller GmbH",
+    )
+    assert contact["AttPerson"] == "Jonas Müller"
+    assert world.integrations.get_contact(INTEGRATION_ID, "vat:DE123456789") is not None
+    assert world.records.only().reason == (
+        "VAT-exempt supply to a business in the EU (DE123456789): booked on the EU accounts with the exemption text"
+    )
+
+
+def test_zero_vat_to_an_eu_business_without_vat_number_is_a_draft_saying_so() -> None:
+    # Given
+    world = World()
+    # When
+    outcome = world.deliver("eu_business_de_without_vat_number")
+    # Then
     assert outcome is Outcome.DRAFT
-    reason = world.records.only().reason or ""
-    assert "VAT" in reason and "check the VAT code" in reason
+    assert world.records.only().reason == (
+        "The order charges no VAT on a delivery to DE, but the buyer's VAT number (bill_to.vat_number) is missing: "
+        "only a business with a VAT number from another EU country may buy VAT-free (ML § 34, stk. 1, nr. 1). Add "
+        "the buyer's VAT number to the invoice in Dinero, or correct the order's VAT"
+    )
+    (invoice,) = world.dinero.invoices.values()
+    assert "Comment" not in invoice["body"]
     assert world.dinero.calls["book_invoice"] == 0
+
+
+def test_foreign_vat_without_oss_configuration_is_a_draft_naming_country_rate_amount_and_how_to_configure() -> None:
+    # Given
+    world = World()
+    # When
+    outcome = world.deliver("eu_private_de_oss")
+    # Then: one reason per rate charged
+    assert outcome is Outcome.DRAFT
+    assert world.records.only().reason == "; ".join(
+        f"The order charges DE VAT at {rate} ({amounts}), another country's VAT, which Dinero cannot put on an "
+        "invoice line: correct this draft in Dinero, and for the orders to come configure OSS for DE (PUT "
+        "/integrations/{id}/oss: a sales account without VAT for DE and the OSS VAT liability account)"
+        for rate, amounts in (
+            ("7 %", "148,73 DKK incl. 9,73 DKK VAT"),
+            ("19 %", "844,00 DKK incl. 134,76 DKK VAT"),
+        )
+    )
+
+
+def test_foreign_vat_with_oss_configuration_is_booked_net_with_the_vat_on_the_liability_account() -> None:
+    # Given
+    world = World()
+    world.integrations.oss[INTEGRATION_ID] = oss_settings({"DE": 1160})
+    # When
+    outcome = world.deliver("eu_private_de_oss")
+    # Then: the invoice is what the customer paid; the foreign VAT waits on 63100, Dinero adds no VAT
+    assert outcome is Outcome.BOOKED
+    (invoice,) = world.dinero.invoices.values()
+    lines = [
+        (line["Description"], line["BaseAmountValue"], line["AccountNumber"])
+        for line in invoice["body"]["ProductLines"]
+    ]
+    assert lines == [
+        ("Uldplaid (Grey) [BLK-200]", 629.41, 1160),
+        ("Strikkebog [BOOK-7]", 139.0, 1160),
+        ("DHL Europe", 79.83, 1160),
+        ("VAT DE 7 % (OSS)", 9.73, 63100),
+        ("VAT DE 19 % (OSS)", 134.76, 63100),
+    ]
+    record = world.records.only()
+    assert record.total_incl_vat == Decimal("992.73")
+    assert record.reason == (
+        "DE VAT 7 % under OSS (148,73 DKK incl. 9,73 DKK VAT): the net amount on account 1160, the VAT on liability "
+        "account 63100 for the OSS return; DE VAT 19 % under OSS (844,00 DKK incl. 134,76 DKK VAT): the net amount "
+        "on account 1160, the VAT on liability account 63100 for the OSS return"
+    )
+
+
+def test_only_an_eu_order_charged_vat_reads_the_oss_configuration() -> None:
+    # Given
+    world = World()
+    # When
+    world.deliver("danish_private", message_id="m-1")
+    world.deliver("norway_export", message_id="m-2")
+    world.deliver("eu_private_de_oss", message_id="m-3")
+    # Then
+    assert world.integrations.oss_reads == 1
+
+
+def test_sub_ore_line_vat_is_booked_with_the_rounding_difference_recorded() -> None:
+    # Given: three mugs at 19,99 incl. 25 % (3,998 VAT each) and shipping; the order's VAT is 19,794
+    world = World()
+    # When
+    outcome = world.deliver("sub_ore_vat")
+    # Then: Dinero rounds each line (3 lines of 4,00 + 7,80 = 19,80), one øre from the order's 19,79: booked, noted
+    assert outcome is Outcome.BOOKED
+    assert world.records.only().reason == (
+        "Dinero's VAT 19,80 DKK differs from the order's 19,79 DKK by 0,01 DKK: rounding per line, booked as Dinero "
+        "computed it"
+    )
+
+
+def test_special_territory_is_booked_as_an_export() -> None:
+    # Given: a delivery to Las Palmas (ES 35002, the Canary Islands) without VAT
+    world = World()
+    # When
+    outcome = world.deliver("canary_islands_export")
+    # Then
+    assert outcome is Outcome.BOOKED
+    (invoice,) = world.dinero.invoices.values()
+    assert [line["AccountNumber"] for line in invoice["body"]["ProductLines"]] == [1255, 1255]
+    assert world.records.only().reason == "Canary Islands (ES) is outside the EU VAT area: booked as an export"
 
 
 def test_same_event_delivered_twice_creates_one_invoice() -> None:
@@ -209,16 +394,16 @@ def test_dinero_validation_error_is_recorded_as_a_permanent_failure() -> None:
 
 
 def test_incomplete_template_fails_naming_it_and_a_retry_after_filling_it_books() -> None:
-    # Given: an EU order while Product (EU) has no account
+    # Given: a VAT-free order to an EU business while Product (EU) has no account
     world = World()
     world.integrations.templates[INTEGRATION_ID] = standard_templates(product_eu=None)
-    assert world.deliver("eu_private_de") is Outcome.FAILED
+    assert world.deliver("eu_business_de_reverse_charge") is Outcome.FAILED
     assert world.records.only().reason == "Product (EU) has no account"
-    # When: the merchant fills it (EU consumers below the OSS threshold pay Danish VAT) and asks for a retry
-    world.integrations.templates[INTEGRATION_ID] = standard_templates(product_eu=1000, shipping_eu=1350)
+    # When: the merchant fills it with the EU goods account and asks for a retry
+    world.integrations.templates[INTEGRATION_ID] = standard_templates(product_eu=1100)
     record = world.records.only()
     world.records.records[record.invoice_guid] = record.model_copy(update={"status": OrderStatus.QUEUED})
-    outcome = world.deliver("eu_private_de", message_id="m-retry")
+    outcome = world.deliver("eu_business_de_reverse_charge", message_id="m-retry")
     # Then
     assert outcome is Outcome.BOOKED
     assert len(world.dinero.invoices) == 1
@@ -229,9 +414,9 @@ def test_malformed_event_is_rejected_with_field_errors_and_not_retried() -> None
     world = World()
     body = json.dumps({"event_type": "order.handled", "event_id": "e-1"})
     # When
-    outcome = world.service.handle_message(body, "m-bad")
+    (step,) = world.service.handle_message(body, "m-bad")
     # Then
-    assert outcome is Outcome.REJECTED
+    assert step.outcome is Outcome.REJECTED
     (rejected,) = world.records.rejected
     assert rejected["message_id"] == "m-bad" and rejected["body"] == body
     assert "sales_order: Field required" in rejected["reason"]
@@ -241,9 +426,9 @@ def test_event_that_is_not_json_is_rejected() -> None:
     # Given
     world = World()
     # When
-    outcome = world.service.handle_message("not json", "m-bad")
+    (step,) = world.service.handle_message("not json", "m-bad")
     # Then
-    assert outcome is Outcome.REJECTED
+    assert step.outcome is Outcome.REJECTED
     assert "Not a valid order event" in world.records.rejected[0]["reason"]
 
 

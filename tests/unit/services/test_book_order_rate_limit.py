@@ -12,6 +12,7 @@ from dinero_bookkeeping.domain.dinero_invoice import DineroInvoice
 from dinero_bookkeeping.domain.errors import DineroValidationError, RetryableError
 from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection, OrderIntegrationLink
 from dinero_bookkeeping.domain.order_record import OrderStatus
+from dinero_bookkeeping.domain.rate_window import Place, WaitForBudget
 from dinero_bookkeeping.services.book_order import BookOrderService, Outcome
 from support.events import order_event, standard_templates
 from support.fakes import (
@@ -74,13 +75,22 @@ class World:
             rate_limiter=self.limiter,
         )
 
-    def deliver(self, order_id: int, webshop: str = "webshop-1", message_id: str = "m-1") -> Outcome:
+    def deliver(
+        self,
+        order_id: int,
+        webshop: str = "webshop-1",
+        message_id: str = "m-1",
+        place: Place | None = None,
+        *,
+        final_attempt: bool = False,
+    ) -> Outcome:
         event: dict[str, Any] = order_event(
             "danish_private", merchant_id=f"merchant-{ORGANIZATIONS[webshop]}", order_integration_id=webshop
         )
         event["sales_order"]["id"] = order_id
         event["sales_order"]["order_id"] = str(order_id)
-        return self.service.handle_message(json.dumps(event), message_id)
+        (step,) = self.service.handle_message(json.dumps(event), message_id, place, final_attempt=final_attempt)
+        return step.outcome
 
     def reserved(self) -> list[tuple[int, int]]:
         """(calls reserved, calls made) per settled reservation, in order."""
@@ -98,31 +108,44 @@ def test_new_customer_reserves_five_calls_and_a_returning_one_three() -> None:
     assert world.reserved() == [(5, 5), (3, 3)]
 
 
-def test_order_without_budget_makes_no_call_and_is_told_when_its_turn_comes() -> None:
+def test_order_without_budget_makes_no_call_and_is_given_its_place_in_line() -> None:
     # Given: the organization's budget of 5 used by the first order
     world = World(limit=5)
     world.deliver(1)
     calls_before = sum(world.dinero.calls.values())
     # When
-    with pytest.raises(RetryableError) as raised:
+    with pytest.raises(WaitForBudget) as raised:
         world.deliver(2, message_id="m-2")
-    # Then: back a minute and a second after the first order's last call, with the reason on its record
+    # Then: its place is a minute and a second after the first order's last call; the reason is on its record
     assert sum(world.dinero.calls.values()) == calls_before
     assert raised.value.retry_after_seconds == 61
+    assert raised.value.place == Place(world.clock.now() + timedelta(seconds=61), reached_dinero=False)
     waiting = next(r for r in world.records.records.values() if r.sales_order_id == 2)
     assert waiting.status is OrderStatus.PROCESSING and waiting.lease_until == world.clock.now()
     assert (waiting.reason or "").startswith("Will retry: Waiting for Dinero's rate limit")
 
 
-def test_order_at_its_turn_is_booked_without_looking_up_an_invoice_it_never_created() -> None:
-    # Given: order 2 waited for its turn
+def test_waiting_on_what_would_be_the_last_delivery_is_still_waiting_not_a_failure() -> None:
+    # Given: the budget is used up, and the order's message is on the queue's last delivery
     world = World(limit=5)
     world.deliver(1)
-    with pytest.raises(RetryableError) as raised:
-        world.deliver(2, message_id="m-2")
     # When
+    with pytest.raises(WaitForBudget):
+        world.deliver(2, message_id="m-2", final_attempt=True)
+    # Then: the order waits for its place (the worker requeues it); nothing records it as failed
+    waiting = next(r for r in world.records.records.values() if r.sales_order_id == 2)
+    assert waiting.status is OrderStatus.PROCESSING
+
+
+def test_order_at_its_place_is_booked_without_looking_up_an_invoice_it_never_created() -> None:
+    # Given: order 2 waited for its place
+    world = World(limit=5)
+    world.deliver(1)
+    with pytest.raises(WaitForBudget) as raised:
+        world.deliver(2, message_id="m-2")
+    # When: its message, carrying the place, comes back then
     world.clock.advance(raised.value.retry_after_seconds or 0)
-    outcome = world.deliver(2, message_id="m-2")
+    outcome = world.deliver(2, message_id="m-3", place=raised.value.place)
     # Then: create, read back and book; no lookup first although the record was claimed before
     assert outcome is Outcome.BOOKED
     assert world.reserved()[-1] == (3, 3)
@@ -174,7 +197,9 @@ class LateCommitDinero(FakeDinero):
         found = super().get_invoice(guid)
         if self.late is not None:
             late, self.late = self.late, None
+            meter, self.meter = self.meter, lambda: None  # Dinero's own doing, not a request of ours
             super().create_invoice(late)
+            self.meter = meter
         return found
 
 
@@ -197,15 +222,37 @@ class RacedContactDinero(FakeDinero):
 
     def create_contact(self, body: dict[str, Any]) -> UUID:
         if not self.contacts:
-            super().create_contact(body)  # the other worker's, with the same derived guid
-            raise DineroValidationError("Dinero rejected /contacts: ContactGuid: a contact with it already exists")
+            self.contacts[UUID(body["ContactGuid"])] = body  # the other worker's, with the same derived guid
         return super().create_contact(body)
 
 
-def test_contact_another_worker_created_a_moment_earlier_is_used_not_failed() -> None:
+class UnclearRefusalDinero(RacedContactDinero):
+    """The same race, but Dinero refuses the second create without naming the field."""
+
+    def create_contact(self, body: dict[str, Any]) -> UUID:
+        try:
+            return super().create_contact(body)
+        except DineroValidationError as error:
+            raise DineroValidationError(error.reason) from error
+
+
+def test_contact_another_worker_created_a_moment_earlier_is_used_within_the_reserved_calls() -> None:
     # Given: another worker creates the same new customer between this order's lookup and its create
     world = World()
     world.dinero = world.service.dinero = RacedContactDinero(vat_rates=dict(VAT_RATES))
+    # When: Dinero refuses the second contact with the derived guid
+    outcome = world.deliver(1)
+    # Then: that guid is the customer's: no second lookup, the invoice is booked with it
+    assert outcome is Outcome.BOOKED
+    assert (len(world.dinero.contacts), len(world.dinero.invoices)) == (1, 1)
+    assert world.dinero.calls["find_contact"] == 1
+    assert world.reserved() == [(5, 5)]
+
+
+def test_contact_refused_without_a_reason_is_looked_up_on_the_next_delivery() -> None:
+    # Given: the same race, Dinero not saying which field it refused
+    world = World()
+    world.dinero = world.service.dinero = UnclearRefusalDinero(vat_rates=dict(VAT_RATES))
     # When: the second lookup costs a call beyond the reservation, so booking waits for the next delivery
     with pytest.raises(RetryableError, match="reserved"):
         world.deliver(1)

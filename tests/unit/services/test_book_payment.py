@@ -86,7 +86,7 @@ class World:
         )
 
     def pay(self) -> Outcome | None:
-        return self.service.pay(self.integration, self.event, final_attempt=False)
+        return self.service.pay(self.integration, self.event, None, final_attempt=False)
 
     def payment_record(self) -> OrderRecord:
         (record,) = [r for r in self.records.records.values() if r.kind is RecordKind.PAYMENT]
