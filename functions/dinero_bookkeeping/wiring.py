@@ -10,7 +10,7 @@ import requests
 from aws_lambda_powertools.utilities import parameters
 from pydantic import SecretStr
 
-from dinero_bookkeeping.adapters.config_cache import CachedConfiguration, TtlCache
+from dinero_bookkeeping.adapters.config_cache import CachedConfiguration, CachedPaymentTemplates, TtlCache
 from dinero_bookkeeping.adapters.dinero_client import DineroClient, DineroHttp
 from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
 from dinero_bookkeeping.adapters.dynamodb_integrations import DynamoIntegrations
@@ -102,12 +102,18 @@ def book_order_service(adapters: Adapters, settings: WorkerSettings) -> BookOrde
         clock=adapters.clock,
         lease=lease,
         rate_limiter=rate_limiter,
-        follow_ups=order_follow_ups(adapters, configuration, lease, rate_limiter),
+        follow_ups=order_follow_ups(
+            adapters, configuration, CachedPaymentTemplates(adapters.payment_templates, cache), lease, rate_limiter
+        ),
     )
 
 
 def order_follow_ups(
-    adapters: Adapters, configuration: CachedConfiguration, lease: timedelta, rate_limiter: DynamoRateLimiter
+    adapters: Adapters,
+    configuration: CachedConfiguration,
+    payment_templates: CachedPaymentTemplates,
+    lease: timedelta,
+    rate_limiter: DynamoRateLimiter,
 ) -> OrderFollowUps:
     steps = LedgerSteps(
         integrations=configuration,
@@ -117,10 +123,11 @@ def order_follow_ups(
         clock=adapters.clock,
         lease=lease,
         rate_limiter=rate_limiter,
+        configuration_cache=configuration,
     )
     return OrderFollowUps(
-        payments=BookPaymentService(steps=steps, templates=adapters.payment_templates),
-        credits=CreditOrderService(steps=steps, templates=adapters.payment_templates),
+        payments=BookPaymentService(steps=steps, templates=payment_templates),
+        credits=CreditOrderService(steps=steps, templates=payment_templates),
     )
 
 

@@ -27,6 +27,7 @@ from dinero_bookkeeping.domain.rate_window import CallBudget, Place, WaitForBudg
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import (
     Clock,
+    ConfigurationCache,
     ConnectionRepository,
     DineroLedgerApi,
     DineroLedgerGateway,
@@ -51,6 +52,7 @@ class LedgerSteps:
     clock: Clock
     lease: timedelta = timedelta(seconds=90)
     rate_limiter: RateLimiter | None = None
+    configuration_cache: ConfigurationCache | None = None
 
     def new_record(
         self,
@@ -109,6 +111,9 @@ class LedgerSteps:
             logger.info("duplicate delivery ignored", kind=record.kind.value, status=claim.record.status.value)
             return Outcome.DUPLICATE
         record = claim.record
+        if claim.retried and self.configuration_cache is not None:
+            # The merchant asked for this attempt, likely after fixing its cause (a template, the connection).
+            self.configuration_cache.forget(integration)
         if skip is not None:
             self.records.finish(record, OrderStatus.SKIPPED, reason=skip)
             return Outcome.SKIPPED

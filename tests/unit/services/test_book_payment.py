@@ -11,6 +11,7 @@ from dinero_bookkeeping.domain.errors import RetryableError
 from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, RecordKind, invoice_guid_for, order_key
+from dinero_bookkeeping.domain.rate_window import Place, WaitForBudget
 from dinero_bookkeeping.services.book_order import Outcome
 from dinero_bookkeeping.services.book_payment import PAYMENT_CALLS, BookPaymentService
 from dinero_bookkeeping.services.ledger_steps import LedgerSteps
@@ -85,8 +86,8 @@ class World:
             templates=InMemoryPaymentTemplates({INTEGRATION: PAYMENTS}),
         )
 
-    def pay(self) -> Outcome | None:
-        return self.service.pay(self.integration, self.event, None, final_attempt=False)
+    def pay(self, place: Place | None = None, *, final_attempt: bool = False) -> Outcome | None:
+        return self.service.pay(self.integration, self.event, place, final_attempt=final_attempt)
 
     def payment_record(self) -> OrderRecord:
         (record,) = [r for r in self.records.records.values() if r.kind is RecordKind.PAYMENT]
@@ -163,3 +164,24 @@ def test_nothing_is_paid_when_payments_are_off_or_the_order_is_unpaid() -> None:
     assert off.pay() is None and unpaid.pay() is None
     assert sum(off.dinero.calls.values()) + sum(unpaid.dinero.calls.values()) == 0
     assert len(off.records.records) == len(unpaid.records.records) == 1
+
+
+def test_a_payment_without_room_in_the_budget_waits_for_its_place_even_on_the_last_delivery() -> None:
+    # Given the organization's budget used up by another order's calls a moment ago
+    world = World()
+    world.limiter.limit = PAYMENT_CALLS
+    other = world.limiter.reserve(1001, PAYMENT_CALLS, world.clock.now(), resumed=False)
+    world.limiter.settle(other, PAYMENT_CALLS, world.clock.now())
+    # When the payment's message arrives for the last time
+    with pytest.raises(WaitForBudget) as waiting:
+        world.pay(final_attempt=True)
+    # Then it made no call and is not recorded failed: its record is released and the message gets a place
+    assert sum(world.dinero.calls.values()) == 0
+    record = world.payment_record()
+    assert record.status is OrderStatus.PROCESSING and record.reason is not None and "Will retry" in record.reason
+    place = waiting.value.place
+    # When it comes back at its place, once the other order's calls left Dinero's minute
+    world.clock.advance((place.at - world.clock.now()).total_seconds())
+    outcome = world.pay(place)
+    # Then it is paid, ahead of any later order
+    assert outcome is Outcome.BOOKED and len(world.dinero.payments[world.invoice_guid]) == 1
