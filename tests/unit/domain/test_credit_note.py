@@ -18,6 +18,7 @@ from dinero_bookkeeping.domain.credit_note import (
 from dinero_bookkeeping.domain.errors import MalformedEventError, PermanentError
 from dinero_bookkeeping.domain.invoice import build_invoice
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent, OrderReturnedEvent, SalesOrder
+from dinero_bookkeeping.domain.oss_settings import OssSettings
 from dinero_bookkeeping.domain.templates import TemplateSet
 
 NAMESPACE = UUID("3f0e6a52-7d4c-4c55-b1a0-2f8e9d6c5b41")
@@ -218,3 +219,51 @@ def test_an_outbound_fulfilment_is_not_a_return(order_data: DataLoader, template
     # When & Then
     with pytest.raises(MalformedEventError, match="not a return"):
         build_return_credit_note(returned(data, 88001), [invoice], guid("r1"))
+
+
+# --- VAT as the invoice had it ---
+
+
+def test_a_cancelled_oss_sale_is_credited_line_by_line_with_its_foreign_vat(
+    order_data: DataLoader, templates: TemplateSet, oss: Callable[..., OssSettings]
+) -> None:
+    # Given a German consumer's order charged German VAT, invoiced through OSS (net lines, the VAT on 63100)
+    data = order_data("eu_private_de_oss")
+    event = OrderHandledEvent.model_validate(data)
+    invoice = InvoicedDocument.from_draft(event, build_invoice(event, templates, guid("invoice-oss"), oss(DE=1160)))
+    # When the order is cancelled
+    credit_note = build_cancellation_credit_note(
+        event.sales_order, CANCELLED_AT, [invoice], invoice, guid("credit-note-oss")
+    )
+    # Then every line of the invoice is credited as it was, the foreign VAT lines included, for the invoice's total
+    assert credit_note is not None
+    assert [credited.line for credited in credit_note.lines] == invoice.draft.lines
+    assert {line.account_number for line in invoice.draft.lines if line.is_oss_vat} == {63100}
+    assert credit_note.expected_total_incl_vat == invoice.draft.expected_total_incl_vat == Decimal("992.73")
+    assert credit_note.expected_vat == 0
+
+
+def test_a_partial_return_of_an_oss_sale_is_refused_with_a_reason(
+    order_data: DataLoader, templates: TemplateSet, oss: Callable[..., OssSettings]
+) -> None:
+    # Given the OSS order invoiced, and its book (line 2322) returned
+    data = with_return(order_data("eu_private_de_oss"), 103500, {2322: "1"})
+    event = OrderHandledEvent.model_validate(data)
+    invoice = InvoicedDocument.from_draft(event, build_invoice(event, templates, guid("invoice-oss"), oss(DE=1160)))
+    # When & Then: its foreign VAT would have to be split by rate, so it is credited by hand
+    with pytest.raises(PermanentError, match="OSS sale"):
+        build_return_credit_note(returned(data, 103500), [invoice], guid("credit-note-oss"))
+
+
+def test_a_return_of_an_exempt_intra_eu_supply_repeats_the_exemption_text(
+    order_data: DataLoader, templates: TemplateSet
+) -> None:
+    # Given a German business's order invoiced without VAT, with the exemption text
+    data = with_return(order_data("eu_business_de_reverse_charge"), 103500, {2301: "1"})
+    invoice = invoice_of(data, templates, None)
+    # When one of the two items comes back
+    credit_note = build_return_credit_note(returned(data, 103500), [invoice], guid("credit-note-b2b"))
+    # Then the credit note carries the invoice's text, no VAT, and half of the 7.200,00 the two items cost
+    assert invoice.draft.comment is not None and "Article 138" in invoice.draft.comment
+    assert credit_note.dinero_body(CONTACT_GUID)["Comment"] == invoice.draft.comment
+    assert credit_note.expected_vat == 0 and credit_note.expected_total_incl_vat == Decimal("3600.00")
