@@ -238,6 +238,30 @@ def test_a_cancelled_order_with_a_booked_invoice_is_credited_in_full(system: Loc
     assert record["status"] == "booked" and "credited in full" in record["reason"]
 
 
+def test_a_cancelled_oss_sale_is_credited_with_its_foreign_vat_on_the_liability_account(system: LocalSystem) -> None:
+    # Given a German consumer's order booked through OSS (net on 1160, German VAT on 63100)
+    integration_id = connect_merchant(system)
+    oss = {"liability_account_number": 63100, "countries": {"DE": 1160}}
+    assert MerchantClient(system, MERCHANT).put(f"/integrations/{integration_id}/oss", json=oss).status_code == 200
+    system.send_order(order_event("eu_private_de_oss"))
+    system.drain_orders()
+    (invoice,) = invoices(system)
+    assert invoice["Status"] == "Booked"
+    # When the order is cancelled
+    system.send_order(cancelled("eu_private_de_oss"))
+    system.drain_orders()
+    # Then one booked credit note credits every line as the invoice had it, the foreign VAT included
+    (credit_note,) = credit_notes(system)
+    assert credit_note["CreditNoteFor"] == invoice["Guid"] and credit_note["Status"] == "Booked"
+    assert credit_note["TotalInclVat"] == invoice["TotalInclVat"] and credit_note["TotalVat"] == 0
+    assert [line["AccountNumber"] for line in credit_note["ProductLines"]] == [
+        line["AccountNumber"] for line in invoice["ProductLines"]
+    ]
+    assert 63100 in {line["AccountNumber"] for line in credit_note["ProductLines"]}
+    (record,) = records(integration_id, "cancellation")
+    assert record["status"] == "booked"
+
+
 def test_a_cancelled_order_never_invoiced_is_skipped(system: LocalSystem) -> None:
     # Given nothing invoiced
     integration_id = connect_merchant(system)
