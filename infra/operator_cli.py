@@ -34,7 +34,7 @@ from dinero_bookkeeping.adapters.kms_token_cipher import KmsTokenCipher
 from dinero_bookkeeping.adapters.sqs_queue import SqsOrderQueue
 from dinero_bookkeeping.adapters.system_clock import SystemClock
 from dinero_bookkeeping.domain.errors import BookkeepingError
-from dinero_bookkeeping.domain.order_event import OrderHandledEvent
+from dinero_bookkeeping.domain.order_event import parse_order_event
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
 from dinero_bookkeeping.services.order_history import OrderHistoryService
 from infra.operator_backfill import backfill_service, run_backfill
@@ -65,12 +65,15 @@ class Operator:
     def send_order(self, path: Path) -> None:
         body = path.read_text()
         try:
-            event = OrderHandledEvent.model_validate_json(body)
+            event = parse_order_event(body)
         except ValidationError as error:
             fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors(include_input=False))
-            raise SystemExit(f"{path} is not an order.handled event (check: {fields})") from error
+            raise SystemExit(f"{path} is not an order event (check: {fields})") from error
         message_id = self.sqs.send_message(QueueUrl=self.resources.queue_url, MessageBody=body)["MessageId"]
-        print(f"sent order {event.sales_order.order_id} of webshop {event.order_integration_id}: message {message_id}")
+        print(
+            f"sent {event.event_type} of order {event.sales_order.order_id} of webshop {event.order_integration_id}: "
+            f"message {message_id}"
+        )
 
     def status(self, integration_id: str) -> None:
         integration = self.integrations.get_integration(integration_id)
@@ -190,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="dinero-bookkeeping", description="Operator tools for dinero-bookkeeping.")
     parser.add_argument("--stack", help="a deployed stack's name (else TABLE_NAME etc. from the environment)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("send-order", help="put an order.handled event from a JSON file on the queue").add_argument(
+    commands.add_parser("send-order", help="put an order event from a JSON file on the queue").add_argument(
         "file", type=Path
     )
     commands.add_parser("status", help="an integration's status").add_argument("integration_id")

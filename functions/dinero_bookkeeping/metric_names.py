@@ -18,6 +18,14 @@ class Metric(StrEnum):
     ORDERS_DUPLICATE = "OrdersDuplicate"
     ORDERS_REJECTED = "OrdersRejected"
     ORDERS_RETRIED = "OrdersRetried"
+    # After the invoice: payments, credit notes for returns, cancellations.
+    PAYMENTS_REGISTERED = "PaymentsRegistered"
+    PAYMENTS_SKIPPED = "PaymentsSkipped"
+    PAYMENTS_FAILED = "PaymentsFailed"
+    CREDIT_NOTES_BOOKED = "CreditNotesBooked"
+    CREDIT_NOTES_DRAFT = "CreditNotesDraft"
+    CREDIT_NOTES_FAILED = "CreditNotesFailed"
+    ORDERS_CANCELLED = "OrdersCancelled"
     # Not a failure: the order waits in SQS for its organization's turn in Dinero's per-minute budget.
     ORDERS_WAITING = "OrdersWaiting"
     # Dinero's answers that make an order come back later.

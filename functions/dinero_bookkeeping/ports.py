@@ -3,6 +3,7 @@
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from dinero_bookkeeping.domain.integration import AccountingIntegration, Connect
 from dinero_bookkeeping.domain.oauth_state import OAuthState
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
 from dinero_bookkeeping.domain.oss_settings import OssSettings
+from dinero_bookkeeping.domain.payment import PaymentsOverview, PaymentTemplate
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
 from dinero_bookkeeping.domain.rate_window import Place, Reservation
 from dinero_bookkeeping.domain.shipmondo_connection import Backfill, ShipmondoConnection, ShipmondoCredentials
@@ -81,6 +83,14 @@ class OrderRecordRepository(Protocol):
         ...
 
 
+class LedgerRecords(OrderRecordRepository, Protocol):
+    """The records, read by the steps after an invoice (payments, credit notes), which need the invoice's record."""
+
+    def get_record(self, integration_id: str, invoice_guid: UUID) -> OrderRecord | None: ...
+
+    def get_event(self, record: OrderRecord) -> str | None: ...
+
+
 class DineroOrganizationApi(Protocol):
     """Dinero, as seen by one organization through one connection."""
 
@@ -106,6 +116,48 @@ class DineroGateway(Protocol):
     def for_organization(
         self, connection_id: str, organization_id: int, meter: RequestMeter
     ) -> DineroOrganizationApi: ...
+
+
+class DineroLedgerApi(Protocol):
+    """What happens to an invoice after it is created: payments, deletion, credit notes and their refunds."""
+
+    def get_invoice(self, guid: UUID) -> DineroInvoice | None: ...
+
+    def invoice_total_in_dkk(self, guid: UUID, external_reference: str) -> Decimal | None:
+        """The invoice's total in DKK as Dinero converted it (for a payment of a foreign-currency voucher)."""
+        ...
+
+    def list_invoice_payments(self, guid: UUID) -> PaymentsOverview | None: ...
+
+    def create_invoice_payment(self, guid: UUID, body: dict[str, Any]) -> None: ...
+
+    def delete_invoice(self, guid: UUID, timestamp: str) -> None:
+        """Deletes a draft; an invoice already gone is no error."""
+        ...
+
+    def create_credit_note(self, body: dict[str, Any]) -> None: ...
+
+    def get_credit_note(self, guid: UUID) -> DineroInvoice | None: ...
+
+    def book_credit_note(self, guid: UUID, timestamp: str) -> DineroInvoice: ...
+
+    def list_credit_note_payments(self, guid: UUID) -> PaymentsOverview | None: ...
+
+    def create_credit_note_payment(self, guid: UUID, body: dict[str, Any]) -> None: ...
+
+
+class DineroLedgerGateway(Protocol):
+    def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> DineroLedgerApi: ...
+
+
+class PaymentTemplates(Protocol):
+    def get_payment_template(self, integration_id: str) -> PaymentTemplate:
+        """The integration's Payment template; payments off when the merchant never filled it."""
+        ...
+
+
+class PaymentTemplateStore(PaymentTemplates, Protocol):
+    def put_payment_template(self, integration_id: str, template: PaymentTemplate) -> None: ...
 
 
 class ConnectionRepository(Protocol):
@@ -267,6 +319,8 @@ class DineroChoicesApi(Protocol):
     def list_invoice_layouts(self) -> list[dict[str, Any]]: ...
 
     def list_vat_types(self) -> list[dict[str, Any]]: ...
+
+    def list_deposit_accounts(self) -> list[dict[str, Any]]: ...
 
 
 class DineroChoicesGateway(Protocol):

@@ -10,12 +10,13 @@ import requests
 from aws_lambda_powertools.utilities import parameters
 from pydantic import SecretStr
 
-from dinero_bookkeeping.adapters.config_cache import CachedConfiguration, TtlCache
+from dinero_bookkeeping.adapters.config_cache import CachedConfiguration, CachedPaymentTemplates, TtlCache
 from dinero_bookkeeping.adapters.dinero_client import DineroClient, DineroHttp
 from dinero_bookkeeping.adapters.dynamodb_connections import DynamoConnections
 from dinero_bookkeeping.adapters.dynamodb_integrations import DynamoIntegrations
 from dinero_bookkeeping.adapters.dynamodb_oauth_states import DynamoOAuthStates
 from dinero_bookkeeping.adapters.dynamodb_order_records import DynamoOrderRecords
+from dinero_bookkeeping.adapters.dynamodb_payment_templates import DynamoPaymentTemplates
 from dinero_bookkeeping.adapters.dynamodb_pending_connections import DynamoPendingConnections
 from dinero_bookkeeping.adapters.dynamodb_rate_limiter import DynamoRateLimiter
 from dinero_bookkeeping.adapters.dynamodb_shipmondo import DynamoShipmondo
@@ -28,12 +29,17 @@ from dinero_bookkeeping.adapters.token_provider import TokenProvider
 from dinero_bookkeeping.adapters.visma_connect import VismaConnectClient
 from dinero_bookkeeping.services.backfill_shipmondo import BackfillShipmondoService
 from dinero_bookkeeping.services.book_order import BookOrderService
+from dinero_bookkeeping.services.book_payment import BookPaymentService
 from dinero_bookkeeping.services.connect_dinero import ConnectDineroService
 from dinero_bookkeeping.services.connect_shipmondo import ConnectShipmondoService
+from dinero_bookkeeping.services.credit_order import CreditOrderService
 from dinero_bookkeeping.services.ingest_shipmondo import IngestShipmondoService
+from dinero_bookkeeping.services.ledger_steps import LedgerSteps
 from dinero_bookkeeping.services.manage_integrations import ManageIntegrationsService
 from dinero_bookkeeping.services.manage_links import ManageLinksService
+from dinero_bookkeeping.services.manage_payment_template import ManagePaymentTemplateService
 from dinero_bookkeeping.services.manage_templates import ManageTemplatesService
+from dinero_bookkeeping.services.order_follow_ups import OrderFollowUps
 from dinero_bookkeeping.services.order_history import OrderHistoryService
 from dinero_bookkeeping.services.poll_shipmondo import PollShipmondoService
 from dinero_bookkeeping.services.shipmondo_feed import ShipmondoOrderFeed
@@ -57,6 +63,7 @@ class Adapters:
     integrations: DynamoIntegrations
     connections: DynamoConnections
     records: DynamoOrderRecords
+    payment_templates: DynamoPaymentTemplates
     queue: SqsOrderQueue
     visma: VismaConnectClient
     dinero: DineroClient
@@ -87,6 +94,7 @@ def build_adapters(settings: WorkerSettings) -> Adapters:
         integrations=DynamoIntegrations(table),
         connections=connections,
         records=DynamoOrderRecords(table, clock, timedelta(days=settings.RECORD_RETENTION_DAYS)),
+        payment_templates=DynamoPaymentTemplates(table),
         queue=SqsOrderQueue(session.client("sqs"), settings.ORDER_QUEUE_URL),
         visma=visma,
         dinero=DineroClient(DineroHttp(http, settings.DINERO_API_URL, settings.DINERO_TIMEOUT_SECONDS), tokens),
@@ -94,6 +102,8 @@ def build_adapters(settings: WorkerSettings) -> Adapters:
 
 
 def book_order_service(adapters: Adapters, settings: WorkerSettings) -> BookOrderService:
+    lease = timedelta(seconds=settings.ORDER_LEASE_SECONDS)
+    rate_limiter = DynamoRateLimiter(adapters.table, settings.DINERO_RATE_LIMIT_PER_MINUTE)
     # Per warm container: the order worker reads what rarely changes through a short-lived cache.
     cache = TtlCache(adapters.clock, timedelta(seconds=settings.CONFIG_CACHE_SECONDS))
     configuration = CachedConfiguration(adapters.integrations, adapters.connections, adapters.integrations, cache)
@@ -105,8 +115,34 @@ def book_order_service(adapters: Adapters, settings: WorkerSettings) -> BookOrde
         records=adapters.records,
         dinero=adapters.dinero,
         clock=adapters.clock,
-        lease=timedelta(seconds=settings.ORDER_LEASE_SECONDS),
-        rate_limiter=DynamoRateLimiter(adapters.table, settings.DINERO_RATE_LIMIT_PER_MINUTE),
+        lease=lease,
+        rate_limiter=rate_limiter,
+        follow_ups=order_follow_ups(
+            adapters, configuration, CachedPaymentTemplates(adapters.payment_templates, cache), lease, rate_limiter
+        ),
+    )
+
+
+def order_follow_ups(
+    adapters: Adapters,
+    configuration: CachedConfiguration,
+    payment_templates: CachedPaymentTemplates,
+    lease: timedelta,
+    rate_limiter: DynamoRateLimiter,
+) -> OrderFollowUps:
+    steps = LedgerSteps(
+        integrations=configuration,
+        connections=configuration,
+        records=adapters.records,
+        dinero=adapters.dinero,
+        clock=adapters.clock,
+        lease=lease,
+        rate_limiter=rate_limiter,
+        configuration_cache=configuration,
+    )
+    return OrderFollowUps(
+        payments=BookPaymentService(steps=steps, templates=payment_templates),
+        credits=CreditOrderService(steps=steps, templates=payment_templates),
     )
 
 
@@ -158,6 +194,19 @@ def templates_service() -> ManageTemplatesService:
     adapters = api_adapters()
     return ManageTemplatesService(
         integrations=adapters.integrations,
+        connections=adapters.connections,
+        dinero=adapters.dinero,
+        clock=adapters.clock,
+        rate_limiter=DynamoRateLimiter(adapters.table, api_settings().DINERO_RATE_LIMIT_PER_MINUTE),
+    )
+
+
+@cache
+def payment_template_service() -> ManagePaymentTemplateService:
+    adapters = api_adapters()
+    return ManagePaymentTemplateService(
+        integrations=adapters.integrations,
+        templates=adapters.payment_templates,
         connections=adapters.connections,
         dinero=adapters.dinero,
         clock=adapters.clock,
@@ -270,5 +319,6 @@ def clear_caches() -> None:
         *(connect_service, integrations_service, templates_service, links_service, order_history_service),
         *(shipmondo_settings, shipmondo_adapters, ingest_shipmondo_service, connect_shipmondo_service),
         *(poll_shipmondo_service, backfill_shipmondo_service),
+        payment_template_service,
     ):
         cached.cache_clear()

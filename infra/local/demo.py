@@ -8,12 +8,14 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from dinero_bookkeeping.domain.money import format_amount
 from infra.local.demo_shipmondo import run_shipmondo_demo
 from infra.local.system import REPO_ROOT, LocalSystem
 
@@ -31,6 +33,8 @@ ACCOUNTS = {
     "shipping_eu": 1110,
 }
 LATER_ACCOUNTS = {"product_eu": 1100}  # left empty at first, to show an incomplete template and a retry
+# Payments registered on the bank, card payments through QuickPay on its clearing account (acquirers pay out net).
+PAYMENT_METHOD_ACCOUNTS = {"quickpay": 55010}
 # OSS for Germany: sales to German consumers without Danish VAT, the German VAT on a liability account.
 OSS = {"liability_account_number": 63100, "countries": {"DE": 1160}}
 
@@ -114,6 +118,13 @@ def run_demo(system: LocalSystem, say: Callable[[str], None] = print) -> DemoRes
         say(f"   {saved['label']}: {number} {accounts[number]['name']} [{accounts[number]['vat_code']}]{warning}")
     say("   Product (EU) is left empty for now")
 
+    deposits = {account["number"]: account for account in api.call("GET", f"{integration}/choices/deposit-accounts")}
+    bank = next(number for number, account in deposits.items() if account["is_default"])
+    payments = {"register_payments": True, "deposit_account": bank, "method_accounts": PAYMENT_METHOD_ACCOUNTS}
+    api.call("PUT", f"{integration}/payment-template", payments)
+    for method, number in {"(default)": bank, **PAYMENT_METHOD_ACCOUNTS}.items():
+        say(f"   Payment {method}: deposit account {number} {deposits[number]['name']}")
+
     say("4. Book automatically: on;  5. link webshop-1")
     api.call("PUT", f"{integration}/book-automatically", {"enabled": True})
     api.call("PUT", f"{integration}/links/{WEBSHOP}")
@@ -150,6 +161,14 @@ def run_demo(system: LocalSystem, say: Callable[[str], None] = print) -> DemoRes
             api.call("POST", f"{integration}/orders/{order['order_id']}/retry", expect=202)
     system.send_order({**_sample("eu_private_de_oss"), "merchant_id": MERCHANT})
     system.drain_orders()
+    _print_orders(api.call("GET", f"{integration}/orders")["orders"], say)
+
+    say("8. After the invoice: an order with a gift card (a draft) is cancelled; one T-shirt of 10421 comes back")
+    system.send_order({**_sample("with_gift_card"), "merchant_id": MERCHANT})
+    system.drain_orders()
+    for name in ("cancelled_order", "returned_partial", "returned_partial"):
+        system.send_order({**_sample(name), "merchant_id": MERCHANT})
+    system.drain_orders()
     orders = api.call("GET", f"{integration}/orders")["orders"]
     _print_orders(orders, say)
     _print_invoices(system, pro_org["organization_id"], say)
@@ -162,13 +181,30 @@ def _sample(name: str) -> dict[str, Any]:
     return event
 
 
+_KIND_ORDER = ("invoice", "payment", "credit_note", "cancellation")
+
+
 def _print_orders(orders: list[dict[str, Any]], say: Callable[[str], None]) -> None:
+    """Per order: its invoice, payment, credit notes (with refunds) and cancellation, with status and reason."""
     say("   orders:")
-    for order in sorted(orders, key=lambda o: o["order_number"]):
-        invoice = f"invoice {order['invoice_number']}" if order["invoice_number"] else "no invoice number"
+    for order in sorted(orders, key=lambda o: (o["order_number"], _KIND_ORDER.index(o["kind"]), o["created_at"])):
+        number = "credit note" if order["kind"] == "credit_note" else "invoice"
+        document = f"{number} {order['invoice_number']}" if order["invoice_number"] else ""
         total = f"{order['total_incl_vat']} {order['currency']}" if order["total_incl_vat"] else ""
         reason = f" — {order['reason']}" if order["reason"] else ""
-        say(f"   - order {order['order_number']}: {order['status']:<7} {invoice:<18} {total:>14}{reason}")
+        say(
+            f"   - order {order['order_number']} {order['kind']:<12} {order['status']:<7} {document:<14} "
+            f"{total:>14}{reason}"
+        )
+        if order["payment"]:
+            payment = order["payment"]
+            what = "refunded" if order["kind"] == "credit_note" else "paid"
+            currency = payment["currency"]
+            remaining = Decimal(payment["remaining_amount"] or "0")
+            say(
+                f"       {what} {format_amount(Decimal(payment['amount']), currency)} on {payment['deposit_account']} "
+                f"on {payment['payment_date']}; remaining {format_amount(remaining, currency)}"
+            )
 
 
 def _print_invoices(system: LocalSystem, organization_id: int, say: Callable[[str], None]) -> None:
@@ -178,7 +214,7 @@ def _print_invoices(system: LocalSystem, organization_id: int, say: Callable[[st
     for invoice in system.sandbox.state.invoices(organization_id):
         number = invoice.get("Number") or "-"
         say(
-            f"   - #{number} {invoice['Status']:<6} order {invoice['ExternalReference']}: "
+            f"   - #{number} {invoice['PaymentStatus']:<6} order {invoice['ExternalReference']}: "
             f"{invoice['TotalInclVat']} {invoice['Currency']} incl. {invoice['TotalVat']} VAT"
         )
         for line in invoice["ProductLines"]:
@@ -187,6 +223,15 @@ def _print_invoices(system: LocalSystem, organization_id: int, say: Callable[[st
                     f"       {line['Quantity']} x {line['Description']:<40} "
                     f"{line['BaseAmountValueInclVat']:>9} on {line['AccountNumber']}"
                 )
+    say("   credit notes in the Dinero sandbox:")
+    for credit_note in system.sandbox.state.credit_notes(organization_id):
+        refunds = system.sandbox.state.payments(organization_id, credit_note["Guid"])
+        refunded = sum((Decimal(str(refund["Amount"])) for refund in refunds), Decimal(0))
+        say(
+            f"   - #{credit_note.get('Number') or '-'} {credit_note['Status']:<6} order "
+            f"{credit_note['ExternalReference']}: {credit_note['TotalInclVat']} {credit_note['Currency']}, "
+            f"refunded {refunded}"
+        )
 
 
 def _plain_json(body: dict[str, Any]) -> str:

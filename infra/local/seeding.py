@@ -15,6 +15,7 @@ from dinero_bookkeeping.domain.integration import (
     connection_id_for,
     integration_id_for,
 )
+from dinero_bookkeeping.domain.payment import PaymentTemplate
 from dinero_bookkeeping.domain.templates import PaymentConditionType, Template, TemplateKind
 from dinero_bookkeeping.domain.tokens import TokenSet
 from dinero_bookkeeping.wiring import worker_adapters
@@ -41,8 +42,10 @@ def seed_configured_merchant(
     user: str = DEMO_USER,
     book_automatically: bool = True,
     accounts: dict[TemplateKind, int | None] | None = None,
+    payments: PaymentTemplate | None = None,
 ) -> str:
-    """Connected to the sandbox as `user`, organization active, templates filled, `webshop_id` linked."""
+    """Connected to the sandbox as `user`, organization active, templates filled (the Payment template if given),
+    `webshop_id` linked."""
     adapters = worker_adapters()
     now = datetime.now(UTC)
     issued = sandbox.state.issue_tokens(user, DEMO_CLIENT_ID)
@@ -83,6 +86,8 @@ def seed_configured_merchant(
         payment_condition_days=8,
     )
     adapters.integrations.put_template(integration_id, invoice)
+    if payments is not None:
+        adapters.payment_templates.put_payment_template(integration_id, payments)
     link = OrderIntegrationLink(
         order_integration_id=webshop_id, integration_id=integration_id, merchant_id=merchant_id, linked_at=now
     )

@@ -216,7 +216,7 @@ def test_read_http_routes_when_template_read_requires_auth_everywhere_but_oauth_
     routes = read_http_routes(template)
 
     # Then: every route with its handler, and only the callbacks open
-    assert len(routes) == 32
+    assert len(routes) == 35
     assert {(route.method, route.path) for route in routes if not route.requires_auth} == {
         ("GET", "/oauth/callback"),
         ("POST", "/oauth/callback"),

@@ -336,7 +336,7 @@ def test_http_api_when_expanded_leaves_only_the_oauth_callbacks_and_the_page_pub
         ("GET", "/app/{name}"),
         ("POST", "/shipmondo/webhooks/{hook_id}"),
     }
-    assert sum(len(operations) for operations in body["paths"].values()) == 32
+    assert sum(len(operations) for operations in body["paths"].values()) == 35
     jwt = authorizers["MerchantJwt"]["x-amazon-apigateway-authorizer"]
     assert (jwt["type"], jwt["identitySource"]) == ("jwt", "$request.header.Authorization")
     assert jwt["jwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": [{"Ref": "JwtAudience"}]}

@@ -88,7 +88,7 @@ def test_every_authenticated_route_refuses_a_missing_or_bad_token(
         for route in routes
     }
     # Then
-    assert len(statuses) == 27
+    assert len(statuses) == 30
     assert set(statuses.values()) == {401}
 
 
@@ -125,7 +125,7 @@ def test_another_merchant_can_neither_see_nor_change_anything(system: LocalSyste
         if "{integration_id}" in route.path
     }
     # Then each is a 404 that reveals nothing, and nothing of merchant-1's changed
-    assert len(answers) == 17
+    assert len(answers) == 20
     assert {key: answer.status_code for key, answer in answers.items() if answer.status_code != 404} == {}
     assert {answer.json()["message"] for answer in answers.values()} == {f"Integration {integration_id} not found"}
     assert owner.get(f"/integrations/{integration_id}").json() == before

@@ -24,6 +24,7 @@ from dinero_bookkeeping.domain.integration import (
 from dinero_bookkeeping.domain.oauth_state import OAuthState, s256_code_challenge
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
 from dinero_bookkeeping.domain.oss_settings import OssSettings
+from dinero_bookkeeping.domain.payment import PaymentsOverview, PaymentTemplate
 from dinero_bookkeeping.domain.pending_connection import PendingConnection
 from dinero_bookkeeping.domain.rate_window import Place, RateWindow, Reservation, reservation_for
 from dinero_bookkeeping.domain.templates import Template, TemplateSet
@@ -427,11 +428,12 @@ class FakeOrganizationDirectory:
 
 @dataclass
 class FakeDineroChoices:
-    """One organization's entry accounts, invoice layouts and VAT types, as Dinero's read models."""
+    """One organization's entry accounts, invoice layouts, VAT types and deposit accounts, as Dinero's read models."""
 
     accounts: list[dict[str, Any]] = field(default_factory=list)
     layouts: list[dict[str, Any]] = field(default_factory=list)
     vat_types: list[dict[str, Any]] = field(default_factory=list)
+    deposit_accounts: list[dict[str, Any]] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     failure: BookkeepingError | None = None
     meter: RequestMeter = field(default=lambda: None, repr=False)
@@ -451,6 +453,10 @@ class FakeDineroChoices:
     def list_vat_types(self) -> list[dict[str, Any]]:
         self._enter("list_vat_types")
         return copy.deepcopy(self.vat_types)
+
+    def list_deposit_accounts(self) -> list[dict[str, Any]]:
+        self._enter("list_deposit_accounts")
+        return copy.deepcopy(self.deposit_accounts)
 
     def _enter(self, method: str) -> None:
         self.meter()
@@ -506,3 +512,78 @@ class InMemoryOrderQueue:
             raise self.failure
         self.sent.append(body)
         self.owners.append(integration_id)
+
+
+@dataclass
+class InMemoryPaymentTemplates:
+    templates: dict[str, PaymentTemplate] = field(default_factory=dict)
+
+    def get_payment_template(self, integration_id: str) -> PaymentTemplate:
+        return self.templates.get(integration_id, PaymentTemplate())
+
+    def put_payment_template(self, integration_id: str, template: PaymentTemplate) -> None:
+        self.templates[integration_id] = template
+
+
+@dataclass
+class FakeDineroPayments:
+    """Dinero's invoices as payments see them: booked or draft vouchers, and the payments registered on them."""
+
+    invoices: dict[UUID, DineroInvoice] = field(default_factory=dict)
+    payments: dict[UUID, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)
+    # method name -> errors raised AFTER the call took effect (a lost answer)
+    lost_answers: dict[str, list[BookkeepingError]] = field(default_factory=dict)
+    meter: RequestMeter = field(default=lambda: None, repr=False)
+
+    def for_organization(self, connection_id: str, organization_id: int, meter: RequestMeter) -> "FakeDineroPayments":
+        self.meter = meter
+        return self
+
+    def get_invoice(self, guid: UUID) -> DineroInvoice | None:
+        self.meter()
+        self.calls["get_invoice"] += 1
+        return self.invoices.get(guid)
+
+    def invoice_total_in_dkk(self, guid: UUID, external_reference: str) -> Decimal | None:
+        self.meter()
+        self.calls["invoice_total_in_dkk"] += 1
+        return self.invoices[guid].total_incl_vat * Decimal("7.46")
+
+    def list_invoice_payments(self, guid: UUID) -> PaymentsOverview | None:
+        self.meter()
+        self.calls["list_invoice_payments"] += 1
+        paid = sum((Decimal(str(p["Amount"])) for p in self.payments.get(guid, [])), Decimal(0))
+        return PaymentsOverview(
+            external_references=[p["ExternalReference"] for p in self.payments.get(guid, [])],
+            remaining_amount=self.invoices[guid].total_incl_vat - paid,
+            paid_amount=paid,
+        )
+
+    def create_invoice_payment(self, guid: UUID, body: dict[str, Any]) -> None:
+        self.meter()
+        self.calls["create_invoice_payment"] += 1
+        invoice = self.invoices[guid]
+        assert invoice.status is DineroInvoiceStatus.BOOKED and body["Timestamp"] == invoice.timestamp
+        self.payments.setdefault(guid, []).append(body)
+        self.invoices[guid] = invoice.model_copy(update={"timestamp": f"{invoice.timestamp}+"})
+        if self.lost_answers.get("create_invoice_payment"):
+            raise self.lost_answers["create_invoice_payment"].pop(0)
+
+    def delete_invoice(self, guid: UUID, timestamp: str) -> None:
+        raise AssertionError("payments never delete invoices")
+
+    def create_credit_note(self, body: dict[str, Any]) -> None:
+        raise AssertionError("payments make no credit notes")
+
+    def get_credit_note(self, guid: UUID) -> DineroInvoice | None:
+        raise AssertionError("payments make no credit notes")
+
+    def book_credit_note(self, guid: UUID, timestamp: str) -> DineroInvoice:
+        raise AssertionError("payments make no credit notes")
+
+    def list_credit_note_payments(self, guid: UUID) -> PaymentsOverview | None:
+        raise AssertionError("payments make no credit notes")
+
+    def create_credit_note_payment(self, guid: UUID, body: dict[str, Any]) -> None:
+        raise AssertionError("payments make no credit notes")

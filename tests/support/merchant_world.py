@@ -7,6 +7,7 @@ from dinero_bookkeeping.domain.integration import integration_id_for
 from dinero_bookkeeping.services.connect_dinero import CallbackOutcome, ConnectDineroService
 from dinero_bookkeeping.services.manage_integrations import ManageIntegrationsService
 from dinero_bookkeeping.services.manage_links import ManageLinksService
+from dinero_bookkeeping.services.manage_payment_template import ManagePaymentTemplateService
 from dinero_bookkeeping.services.manage_templates import ManageTemplatesService
 from dinero_bookkeeping.services.order_history import OrderHistoryService
 from support.fakes import (
@@ -20,6 +21,7 @@ from support.fakes import (
     InMemoryOAuthStates,
     InMemoryOrderHistory,
     InMemoryOrderQueue,
+    InMemoryPaymentTemplates,
     InMemoryPendingConnections,
     InMemoryRateLimiter,
 )
@@ -57,6 +59,11 @@ VAT_TYPES = [
     {"VatCode": "UVV", "Name": "Salg af varer til lande uden for EU", "VatRate": 0},
     {"VatCode": "none", "Name": "Ingen moms", "VatRate": 0},
 ]
+DEPOSIT_ACCOUNTS = [
+    {"AccountNumber": 55000, "Name": "Bank", "IsDefault": True, "IsHidden": False},
+    {"AccountNumber": 55010, "Name": "Kortindløser (clearing)", "IsDefault": False, "IsHidden": False},
+    {"AccountNumber": 55090, "Name": "Gammel bankkonto", "IsDefault": False, "IsHidden": True},
+]
 LAYOUTS = [
     {"Id": STANDARD_LAYOUT, "Name": "Standard", "IsDefault": True},
     {"Id": WEBSHOP_LAYOUT, "Name": "Webshop", "IsDefault": False},
@@ -72,7 +79,12 @@ class MerchantWorld:
         self.directory = FakeOrganizationDirectory([PRO_ORG, NON_PRO_ORG])
         self.connections = InMemoryConnectionStore()
         self.integrations = InMemoryIntegrationStore()
-        self.dinero = FakeDineroChoices(accounts=list(CHART), layouts=list(LAYOUTS), vat_types=list(VAT_TYPES))
+        self.dinero = FakeDineroChoices(
+            accounts=list(CHART),
+            layouts=list(LAYOUTS),
+            vat_types=list(VAT_TYPES),
+            deposit_accounts=list(DEPOSIT_ACCOUNTS),
+        )
         self.records = InMemoryOrderHistory()
         self.queue = InMemoryOrderQueue()
         self.connect = ConnectDineroService(
@@ -92,6 +104,16 @@ class MerchantWorld:
             self.integrations, self.connections, self.dinero, self.clock, self.limiter, sleep=self.clock.advance
         )
         self.links = ManageLinksService(self.integrations, self.clock)
+        self.payment_templates = InMemoryPaymentTemplates()
+        self.payments = ManagePaymentTemplateService(
+            self.integrations,
+            self.payment_templates,
+            self.connections,
+            self.dinero,
+            self.clock,
+            self.limiter,
+            sleep=self.clock.advance,
+        )
         self.history = OrderHistoryService(self.integrations, self.records, self.queue, self.clock)
 
     def authorize(self, merchant_id: str = MERCHANT) -> tuple[str, str]:

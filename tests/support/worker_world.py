@@ -1,12 +1,24 @@
-"""The order worker (BookOrderService) over in-memory fakes: one merchant, one active Pro integration with the
-standard templates, booking automatically, linked to webshop-1."""
+"""The order worker (BookOrderService, with its steps after the invoice) over in-memory fakes: one merchant, one active
+Pro integration with the standard templates, booking automatically, payments off, linked to webshop-1."""
 
 from decimal import Decimal
 
 from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection, OrderIntegrationLink
 from dinero_bookkeeping.services.book_order import BookOrderService
+from dinero_bookkeeping.services.book_payment import BookPaymentService
+from dinero_bookkeeping.services.credit_order import CreditOrderService
+from dinero_bookkeeping.services.ledger_steps import LedgerSteps
+from dinero_bookkeeping.services.order_follow_ups import OrderFollowUps
 from support.events import standard_templates
-from support.fakes import FakeDinero, FixedClock, InMemoryConnections, InMemoryIntegrations, InMemoryOrderRecords
+from support.fakes import (
+    FakeDinero,
+    FakeDineroPayments,
+    FixedClock,
+    InMemoryConnections,
+    InMemoryIntegrations,
+    InMemoryOrderHistory,
+    InMemoryPaymentTemplates,
+)
 
 MERCHANT = "merchant-1"
 WEBSHOP = "webshop-1"
@@ -40,8 +52,10 @@ class WorkerWorld:
         self.connections = InMemoryConnections(
             {"connection-1": Connection(connection_id="connection-1", merchant_id=MERCHANT, updated_at=now)}
         )
-        self.records = InMemoryOrderRecords()
+        self.records = InMemoryOrderHistory()
         self.dinero = FakeDinero(vat_rates=dict(VAT_RATES))
+        steps = LedgerSteps(self.integrations, self.connections, self.records, FakeDineroPayments(), self.clock)
+        templates = InMemoryPaymentTemplates()
         self.service = BookOrderService(
             integrations=self.integrations,
             connections=self.connections,
@@ -49,4 +63,5 @@ class WorkerWorld:
             records=self.records,
             dinero=self.dinero,
             clock=self.clock,
+            follow_ups=OrderFollowUps(BookPaymentService(steps, templates), CreditOrderService(steps, templates)),
         )

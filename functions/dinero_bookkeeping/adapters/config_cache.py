@@ -1,13 +1,13 @@
 """What the order worker reads for every order but rarely changes, kept per warm container for a short time.
 
-The link, the integration, its templates and the connection are read through `CachedConfiguration` and kept for
-CONFIG_CACHE_SECONDS (0: not at all), known contacts as long. So a change made through the configuration API
-(deactivating, a template, unlinking, disconnecting) reaches a warm worker within that time, never later: short
-enough for a merchant, long enough that a busy organization's orders cost only their own reads and writes. Where a
-stale view would matter it is not used: what does not exist (a webshop not linked yet, an unknown customer) is not
-kept, so a new link or contact is seen at once, and an order the merchant retried (after fixing its cause) forgets
-what was kept of its integration. Token sets are kept by the TokenProvider (a refresh replaces them, a 401 drops
-them).
+The link, the integration, its templates and the connection are read through `CachedConfiguration` (the Payment
+template through `CachedPaymentTemplates`) and kept for CONFIG_CACHE_SECONDS (0: not at all), known contacts as long.
+So a change made through the configuration API (deactivating, a template, unlinking, disconnecting) reaches a warm
+worker within that time, never later: short enough for a merchant, long enough that a busy organization's orders cost
+only their own reads and writes. Where a stale view would matter it is not used: what does not exist (a webshop not
+linked yet, an unknown customer) is not kept, so a new link or contact is seen at once, and an order the merchant
+retried (after fixing its cause) forgets what was kept of its integration. Token sets are kept by the TokenProvider (a
+refresh replaces them, a 401 drops them).
 """
 
 from collections.abc import Callable, Hashable
@@ -17,8 +17,9 @@ from uuid import UUID
 
 from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection, OrderIntegrationLink
 from dinero_bookkeeping.domain.oss_settings import OssSettings
+from dinero_bookkeeping.domain.payment import PaymentTemplate
 from dinero_bookkeeping.domain.templates import TemplateSet
-from dinero_bookkeeping.ports import Clock, ConnectionRepository, ContactCache, IntegrationRepository
+from dinero_bookkeeping.ports import Clock, ConnectionRepository, ContactCache, IntegrationRepository, PaymentTemplates
 
 V = TypeVar("V")
 
@@ -54,6 +55,22 @@ class TtlCache:
 
     def drop(self, key: Hashable) -> None:
         self._values.pop(key, None)
+
+
+PAYMENT_TEMPLATE = "payment_template"
+
+
+class CachedPaymentTemplates:
+    """The Payment template, read through the TtlCache the configuration uses (so forgetting an integration forgets
+    it too): every paid order asks for it."""
+
+    def __init__(self, templates: PaymentTemplates, cache: TtlCache) -> None:
+        self._templates = templates
+        self._cache = cache
+
+    def get_payment_template(self, integration_id: str) -> PaymentTemplate:
+        key = (PAYMENT_TEMPLATE, integration_id)
+        return self._cache.get(key, lambda: self._templates.get_payment_template(integration_id))
 
 
 class CachedConfiguration:
@@ -96,6 +113,7 @@ class CachedConfiguration:
             ("integration", integration.integration_id),
             ("templates", integration.integration_id),
             ("oss", integration.integration_id),
+            (PAYMENT_TEMPLATE, integration.integration_id),
             ("connection", integration.connection_id),
         ):
             self._cache.drop(key)

@@ -21,6 +21,7 @@ from dinero_bookkeeping.domain.errors import (
     PermanentError,
     RetryableError,
 )
+from dinero_bookkeeping.domain.payment import PaymentsOverview
 from dinero_bookkeeping.metric_names import Metric
 from dinero_bookkeeping.observability import count
 from dinero_bookkeeping.ports import RequestMeter
@@ -109,7 +110,7 @@ class DineroClient:
 
 
 class DineroOrganizationClient:
-    """Dinero as one organization sees it. Implements the DineroOrganizationApi port.
+    """Dinero as one organization sees it: the DineroOrganizationApi, DineroLedgerApi and DineroChoicesApi ports.
 
     Every request goes through `meter` first, the repeat after a 401 too: each counts against the organization's
     budget, which Dinero's own limit does as well.
@@ -161,19 +162,77 @@ class DineroOrganizationClient:
     def list_vat_types(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/vatTypes") or [])
 
+    def list_deposit_accounts(self) -> list[dict[str, Any]]:
+        params = {"fields": "AccountNumber,Name,IsDefault,IsHidden"}
+        return list(self._call("GET", "/accounts/deposit", params=params) or [])
+
+    # --- after the invoice: payments, deletion, credit notes (the DineroLedgerApi port) ---
+
+    def invoice_total_in_dkk(self, guid: UUID, external_reference: str) -> Decimal | None:
+        if "'" in external_reference:
+            return None
+        params = {
+            "queryFilter": f"ExternalReference eq '{external_reference}'",
+            "fields": "Guid,TotalInclVat,TotalInclVatInDkk",
+            "pageSize": "100",
+        }
+        found = self._call("GET", "/invoices", params=params)
+        for item in (found or {}).get("Collection") or []:
+            if UUID(str(item["Guid"])) == guid and item.get("TotalInclVatInDkk") is not None:
+                return Decimal(item["TotalInclVatInDkk"])
+        return None
+
+    def list_invoice_payments(self, guid: UUID) -> PaymentsOverview | None:
+        # Dinero lists an invoice's payments under /v2 only.
+        found = self._call("GET", f"/invoices/{guid}/payments", version=2)
+        return _payments(found) if found else None
+
+    def create_invoice_payment(self, guid: UUID, body: dict[str, Any]) -> None:
+        self._call("POST", f"/invoices/{guid}/payments", body=body)
+
+    def delete_invoice(self, guid: UUID, timestamp: str) -> None:
+        self._call("DELETE", f"/invoices/{guid}", body={"Timestamp": timestamp})
+
+    def create_credit_note(self, body: dict[str, Any]) -> None:
+        self._call("POST", "/sales/creditnotes", body=body)
+
+    def get_credit_note(self, guid: UUID) -> DineroInvoice | None:
+        found = self._call("GET", f"/sales/creditnotes/{guid}")
+        return _invoice(found) if found else None
+
+    def book_credit_note(self, guid: UUID, timestamp: str) -> DineroInvoice:
+        booked = self._call("POST", f"/sales/creditnotes/{guid}/book", body={"Timestamp": timestamp})
+        if not booked:
+            raise NotFoundError(f"Credit note {guid} disappeared from Dinero before it was booked")
+        return _invoice(booked)
+
+    def list_credit_note_payments(self, guid: UUID) -> PaymentsOverview | None:
+        found = self._call("GET", f"/sales/creditnotes/{guid}/payments")
+        return _payments(found) if found else None
+
+    def create_credit_note_payment(self, guid: UUID, body: dict[str, Any]) -> None:
+        self._call("POST", f"/sales/creditnotes/{guid}/payments", body=body)
+
     def _call(
-        self, method: str, path: str, *, body: dict[str, Any] | None = None, params: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        version: int = 1,
     ) -> Any:
+        url = self._prefix.replace("/v1/", f"/v{version}/", 1) + path
         if self._token is None:
             self._token = self._tokens.access_token(self._connection_id)
         self._meter()
         try:
-            return self._http.request(method, self._prefix + path, self._token, body=body, params=params)
+            return self._http.request(method, url, self._token, body=body, params=params)
         except _Unauthorized:
             self._token = self._tokens.access_token(self._connection_id, rejected=self._token)
         self._meter()
         try:
-            return self._http.request(method, self._prefix + path, self._token, body=body, params=params)
+            return self._http.request(method, url, self._token, body=body, params=params)
         except _Unauthorized as error:
             raise RetryableError("Dinero refused a freshly refreshed access token") from error
 
@@ -187,6 +246,18 @@ def _invoice(data: dict[str, Any]) -> DineroInvoice:
         currency=data.get("Currency") or "DKK",
         total_incl_vat=Decimal(data["TotalInclVat"]),
         total_vat=Decimal(data["TotalVat"]),
+        contact_guid=data.get("ContactGuid") or None,
+    )
+
+
+def _payments(data: dict[str, Any]) -> PaymentsOverview:
+    """An InvoicePaymentsModel (invoices and credit notes alike)."""
+    return PaymentsOverview(
+        external_references=[
+            str(p["ExternalReference"]) for p in data.get("Payments") or [] if p.get("ExternalReference")
+        ],
+        remaining_amount=Decimal(data["RemainingAmount"]),
+        paid_amount=Decimal(data["PaidAmount"]),
     )
 
 

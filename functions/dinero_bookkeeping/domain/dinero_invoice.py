@@ -1,4 +1,4 @@
-"""What Dinero says about an invoice, and whether that agrees with the order it came from."""
+"""What Dinero says about an invoice (or credit note), and whether that agrees with the order it came from."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,6 +25,7 @@ class DineroInvoice(BaseModel):
     currency: str
     total_incl_vat: Decimal
     total_vat: Decimal
+    contact_guid: UUID | None = None
 
 
 @dataclass(frozen=True)

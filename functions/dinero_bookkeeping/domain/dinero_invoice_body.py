@@ -51,6 +51,12 @@ class InvoiceLine(BaseModel):
     account_number: int
     unit: Literal["parts", "shipment"] | None
     line_type: Literal["Product", "Text"]
+    order_line_id: int | None = None  # the order line it bills, so a credit note can credit it (not sent to Dinero)
+
+    @property
+    def is_oss_vat(self) -> bool:
+        """The foreign VAT of an OSS sale, a line of its own that bills no order line."""
+        return self.order_line_id is None and self.line_type == "Product"
 
     def dinero_body(self) -> dict[str, Any]:
         """An InvoiceLinesCreateModel. Discount is always 0: order amounts are already net of discounts."""

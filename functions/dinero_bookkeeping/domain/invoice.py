@@ -23,7 +23,7 @@ DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 TIMES = "\N{MULTIPLICATION SIGN}"
 DASH = "\N{EN DASH}"
 
-RETURN_SKIP_REASON = "Return fulfilments become credit notes, which this integration does not create"
+RETURN_SKIP_REASON = "A return fulfilment is credited by its order.returned event, not invoiced"
 
 _WORDS: dict[Language, dict[LineType | Literal["order", "delivery", "vat"], str]] = {
     "da-DK": {
@@ -166,6 +166,7 @@ def _gift_card_line(
         account_number=templates.account(TemplateKind.product(region)),
         unit=None,
         line_type="Text",
+        order_line_id=part.line.id,
     )
 
 
@@ -182,6 +183,7 @@ def _invoice_line(planned: PlannedLine, language: Language) -> InvoiceLine:
         account_number=planned.account_number,
         unit="shipment" if part.line.line_type == "shipping" else "parts",
         line_type="Product",
+        order_line_id=part.line.id,
     )
 
 

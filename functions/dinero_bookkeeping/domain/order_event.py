@@ -1,4 +1,8 @@
-"""The "order handled" event on the queue: a Shipmondo v3 SalesOrder plus an optional fulfilment id.
+"""The order events on the queue: a Shipmondo v3 SalesOrder plus what happened to it (`event_type`).
+
+`order.handled` (optionally for one fulfilment) is invoiced; `order.paid` registers a payment on the order's booked
+invoices; `order.returned` (the fulfilment id of a `type: return` fulfilment) is credited; `order.cancelled` deletes
+a draft invoice or credits a booked one.
 
 Only the fields the invoice needs are modelled; everything else in a Shipmondo payload is ignored, so a
 real webhook's decoded `data` can be forwarded unchanged. Amounts arrive as decimal strings.
@@ -11,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 LineType = Literal["item", "shipping", "discount", "gift_card", "payment_fee"]
 
@@ -114,6 +118,8 @@ class PaymentDetails(_Lenient):
     amount_including_vat: Amount | None = None
     vat_amount: Amount | None = None
     currency_code: CurrencyCode | None = None
+    payment_method: Text | None = Field(default=None, max_length=64)
+    transaction_id: Text | None = Field(default=None, max_length=128)
 
 
 class SalesOrder(_Lenient):
@@ -123,12 +129,14 @@ class SalesOrder(_Lenient):
     ship_to: Address | None = None
     bill_to: Address | None = None
     payment_details: PaymentDetails | None = None
+    payment_status: Text | None = Field(default=None, max_length=64)  # paid, marked_as_paid, refunded, ...
     order_lines: list[OrderLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
     order_fulfillments: list[Fulfillment] = Field(default=[], max_length=MAX_FULFILLMENTS)
 
 
-class OrderHandledEvent(_Lenient):
-    event_type: Literal["order.handled"]
+class OrderEventBase(_Lenient):
+    """What every order event carries."""
+
     event_id: str = Field(min_length=1, max_length=200)
     occurred_at: Timestamp
     # The order platform's account that owns the webshop: the same identity as the merchant's JWT `sub`. An event is
@@ -136,4 +144,36 @@ class OrderHandledEvent(_Lenient):
     merchant_id: str = Field(min_length=1, max_length=200)
     order_integration_id: str = Field(min_length=1, max_length=200)
     sales_order: SalesOrder
+
+
+class OrderHandledEvent(OrderEventBase):
+    event_type: Literal["order.handled"]
     fulfillment_id: Id | None = None
+
+
+class OrderPaidEvent(OrderEventBase):
+    """The order was paid after it was handled: its booked invoices get their payments."""
+
+    event_type: Literal["order.paid"]
+
+
+class OrderReturnedEvent(OrderEventBase):
+    """Goods came back: `fulfillment_id` names the order's fulfilment of `type: return`."""
+
+    event_type: Literal["order.returned"]
+    fulfillment_id: Id
+
+
+class OrderCancelledEvent(OrderEventBase):
+    event_type: Literal["order.cancelled"]
+
+
+OrderEvent = Annotated[
+    OrderHandledEvent | OrderPaidEvent | OrderReturnedEvent | OrderCancelledEvent, Field(discriminator="event_type")
+]
+_ORDER_EVENT: TypeAdapter[OrderEvent] = TypeAdapter(OrderEvent)
+
+
+def parse_order_event(body: str) -> OrderEvent:
+    """Any of the order events, by its event_type. Raises pydantic's ValidationError."""
+    return _ORDER_EVENT.validate_json(body)

@@ -2,7 +2,7 @@
 beside it by the repository (for a retry), not in it: listing records never needs the order's personal data."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -24,6 +24,27 @@ class OrderStatus(StrEnum):
         return self in (OrderStatus.DRAFT, OrderStatus.BOOKED, OrderStatus.FAILED, OrderStatus.SKIPPED)
 
 
+class RecordKind(StrEnum):
+    """What the record books in Dinero. Each has its own key, so each is claimed and done exactly once."""
+
+    INVOICE = "invoice"
+    PAYMENT = "payment"  # the payment of one invoice (key: the invoice's key + "#payment")
+    CREDIT_NOTE = "credit_note"  # one return fulfilment credited, with its refund
+    CANCELLATION = "cancellation"  # the order cancelled: draft invoices deleted, booked ones credited
+
+
+class PaymentSummary(BaseModel):
+    """A payment registered on an invoice, or a refund on a credit note, as Dinero took it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Decimal  # in the voucher's currency
+    currency: str
+    deposit_account: int
+    payment_date: date
+    remaining_amount: Decimal | None = None  # what the voucher still lacks after it (0 when settled)
+
+
 def order_key(order_integration_id: str, sales_order_id: int, fulfillment_id: int | None) -> str:
     """Order ids are only unique within a webshop, so the webshop is part of the key."""
     return f"{order_integration_id}#{sales_order_id}#{fulfillment_id if fulfillment_id is not None else 'order'}"
@@ -32,6 +53,31 @@ def order_key(order_integration_id: str, sales_order_id: int, fulfillment_id: in
 def invoice_guid_for(integration_id: str, key: str) -> uuid.UUID:
     """Deterministic, so a retry after a crash finds the invoice it created before."""
     return uuid.uuid5(ID_NAMESPACE, f"invoice/{integration_id}/{key}")
+
+
+def payment_key(invoice_key: str) -> str:
+    return f"{invoice_key}#payment"
+
+
+def return_key(order_integration_id: str, sales_order_id: int, return_fulfillment_id: int) -> str:
+    """Not order_key(): the return fulfilment's own order.handled is recorded (skipped) under that one."""
+    return f"{order_integration_id}#{sales_order_id}#return-{return_fulfillment_id}"
+
+
+def cancellation_key(order_integration_id: str, sales_order_id: int) -> str:
+    return f"{order_integration_id}#{sales_order_id}#cancelled"
+
+
+def record_guid_for(kind: RecordKind, integration_id: str, key: str) -> uuid.UUID:
+    """The record's id, derived like the invoice's; for a credit note it is the credit note's Guid in Dinero."""
+    if kind is RecordKind.INVOICE:
+        return invoice_guid_for(integration_id, key)
+    return uuid.uuid5(ID_NAMESPACE, f"{kind.value}/{integration_id}/{key}")
+
+
+def cancellation_credit_note_guid(integration_id: str, invoice_key: str) -> uuid.UUID:
+    """A cancelled order's credit note for one of its invoices."""
+    return uuid.uuid5(ID_NAMESPACE, f"credit_note/{integration_id}/{invoice_key}#cancelled")
 
 
 class OrderRecord(BaseModel):
@@ -44,7 +90,10 @@ class OrderRecord(BaseModel):
     order_number: str
     fulfillment_id: int | None
     status: OrderStatus
-    invoice_guid: uuid.UUID
+    invoice_guid: uuid.UUID  # the record's id: the Dinero invoice's Guid for an invoice record (see `kind`)
+    kind: RecordKind = RecordKind.INVOICE
+    related_guid: uuid.UUID | None = None  # payment, credit note: the invoice record it belongs to
+    payment: PaymentSummary | None = None  # invoice payment registered, or the credit note's refund
     invoice_number: int | None = None
     total_incl_vat: Decimal | None = None
     currency: str | None = None

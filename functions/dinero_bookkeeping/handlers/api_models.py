@@ -1,7 +1,7 @@
 """Request and response bodies of the HTTP API. Responses map from domain objects explicitly (`from_...`), so a new
 domain field never reaches a merchant unnoticed; requests refuse unknown fields, so a typo is a 422, not a no-op."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import UUID
@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from dinero_bookkeeping.domain.dinero_choices import AccountChoice, LayoutChoice
 from dinero_bookkeeping.domain.integration import OrderIntegrationLink
 from dinero_bookkeeping.domain.money import round_ore
-from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus
+from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, PaymentSummary, RecordKind
 from dinero_bookkeeping.domain.oss_settings import OssAccount, OssSettings
+from dinero_bookkeeping.domain.payment import MAX_METHOD_ACCOUNTS, DepositAccountChoice, PaymentTemplate
 from dinero_bookkeeping.domain.pending_connection import MAX_HANDLE_LENGTH
 from dinero_bookkeeping.domain.templates import AccountVat, PaymentConditionType, Template, TemplateKind
 from dinero_bookkeeping.services.manage_integrations import IntegrationOverview, Revocation
@@ -194,6 +195,67 @@ class PaymentConditionChoiceResponse(BaseModel):
     takes_days: bool = Field(description="Whether payment_condition_days applies to this type.")
 
 
+class PaymentTemplateRequest(_Request):
+    """Replaces the Payment template. Accounts must be deposit accounts of the organization in Dinero."""
+
+    register_payments: StrictBool = Field(
+        default=False, description="Register the payments of paid orders on their invoices (default off)."
+    )
+    deposit_account: int | None = Field(
+        default=None, gt=0, description="Where payments go; required when register_payments is on."
+    )
+    method_accounts: dict[str, int] = Field(
+        default_factory=dict,
+        max_length=MAX_METHOD_ACCOUNTS,
+        description="A deposit account per Shipmondo payment_method (e.g. a clearing account per card acquirer).",
+    )
+
+
+class PaymentTemplateResponse(BaseModel):
+    register_payments: bool
+    deposit_account: int | None
+    method_accounts: dict[str, int]
+
+    @staticmethod
+    def from_template(template: PaymentTemplate) -> "PaymentTemplateResponse":
+        return PaymentTemplateResponse(
+            register_payments=template.register_payments,
+            deposit_account=template.deposit_account,
+            method_accounts=dict(template.method_accounts),
+        )
+
+
+class DepositAccountChoiceResponse(BaseModel):
+    number: int
+    name: str
+    is_default: bool
+
+    @staticmethod
+    def from_choice(account: DepositAccountChoice) -> "DepositAccountChoiceResponse":
+        return DepositAccountChoiceResponse(number=account.number, name=account.name, is_default=account.is_default)
+
+
+class PaymentResponse(BaseModel):
+    """A payment registered on an invoice, or a refund on a credit note."""
+
+    amount: Decimal = Field(description="In the voucher's currency, to the øre.")
+    currency: str
+    deposit_account: int
+    payment_date: date
+    remaining_amount: Decimal | None = Field(description="What the voucher still lacks afterwards (0.00: settled).")
+
+    @staticmethod
+    def from_summary(summary: PaymentSummary) -> "PaymentResponse":
+        remaining = summary.remaining_amount
+        return PaymentResponse(
+            amount=round_ore(summary.amount),
+            currency=summary.currency,
+            deposit_account=summary.deposit_account,
+            payment_date=summary.payment_date,
+            remaining_amount=round_ore(remaining) if remaining is not None else None,
+        )
+
+
 class LinkResponse(BaseModel):
     order_integration_id: str
     integration_id: str
@@ -207,14 +269,21 @@ class LinkResponse(BaseModel):
 
 
 class OrderResponse(BaseModel):
-    order_id: UUID = Field(description="The record's id, which is also the Dinero invoice's Guid.")
+    order_id: UUID = Field(
+        description="The record's id: the Dinero invoice's Guid for an invoice, the credit note's for a credit note."
+    )
+    kind: RecordKind = Field(
+        description="invoice; payment (of an invoice); credit_note (a return, with its refund); cancellation."
+    )
+    related_order_id: UUID | None = Field(description="A payment's or credit note's invoice record (its order_id).")
     status: OrderStatus
     reason: str | None
     order_number: str
     order_integration_id: str
     fulfillment_id: int | None
-    invoice_number: int | None
+    invoice_number: int | None = Field(description="The invoice's (or credit note's) number once booked.")
     total_incl_vat: Decimal | None = Field(description='As Dinero computed it, to the øre: a string ("527.90").')
+    payment: PaymentResponse | None = Field(description="The payment registered (payment) or refund (credit_note).")
     currency: str | None
     attempts: int
     created_at: datetime
@@ -224,6 +293,8 @@ class OrderResponse(BaseModel):
     def from_record(record: OrderRecord) -> "OrderResponse":
         return OrderResponse(
             order_id=record.invoice_guid,
+            kind=record.kind,
+            related_order_id=record.related_guid,
             status=record.status,
             reason=record.reason,
             order_number=record.order_number,
@@ -231,6 +302,7 @@ class OrderResponse(BaseModel):
             fulfillment_id=record.fulfillment_id,
             invoice_number=record.invoice_number,
             total_incl_vat=round_ore(record.total_incl_vat) if record.total_incl_vat is not None else None,
+            payment=PaymentResponse.from_summary(record.payment) if record.payment else None,
             currency=record.currency,
             attempts=record.attempts,
             created_at=record.created_at,

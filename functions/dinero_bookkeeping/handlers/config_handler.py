@@ -14,6 +14,7 @@ from dinero_bookkeeping.handlers import (
     config_link_routes,
     config_order_routes,
     config_oss_routes,
+    config_payment_routes,
     config_shipmondo_routes,
     config_template_routes,
 )
@@ -25,6 +26,7 @@ for routes in (
     config_integration_routes,
     config_template_routes,
     config_oss_routes,
+    config_payment_routes,
     config_link_routes,
     config_order_routes,
     config_shipmondo_routes,

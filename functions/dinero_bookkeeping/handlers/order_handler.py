@@ -1,4 +1,4 @@
-"""SQS → order worker. Each record is one "order handled" event; failures are reported per record."""
+"""SQS → order worker. Each record is one order event; failures are reported per record."""
 
 from typing import Any
 
@@ -10,11 +10,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dinero_bookkeeping.adapters.sqs_queue import OWNING_INTEGRATION_ATTRIBUTE, PLACE_ATTRIBUTE, decode_place
 from dinero_bookkeeping.domain.errors import RetryableError
+from dinero_bookkeeping.domain.order_record import RecordKind
 from dinero_bookkeeping.domain.rate_window import Place, WaitForBudget
 from dinero_bookkeeping.domain.retry_policy import Requeue, how_to_wait, retry_delay_seconds
 from dinero_bookkeeping.metric_names import Metric
 from dinero_bookkeeping.observability import begin_order_record, count, logger, metrics, tracer
-from dinero_bookkeeping.services.book_order import Outcome
+from dinero_bookkeeping.services.book_order import Outcome, StepOutcome
 from dinero_bookkeeping.settings import worker_settings
 from dinero_bookkeeping.wiring import worker_adapters, worker_service
 
@@ -25,6 +26,25 @@ OUTCOME_METRICS = {
     Outcome.SKIPPED: Metric.ORDERS_SKIPPED,
     Outcome.DUPLICATE: Metric.ORDERS_DUPLICATE,
     Outcome.REJECTED: Metric.ORDERS_REJECTED,
+}
+# After the invoice: the outcomes that say something of their own. The others (a duplicate, a rejected event, a
+# skipped cancellation of an order never invoiced) count like an order's.
+FOLLOW_UP_METRICS = {
+    RecordKind.PAYMENT: {
+        Outcome.BOOKED: Metric.PAYMENTS_REGISTERED,
+        Outcome.SKIPPED: Metric.PAYMENTS_SKIPPED,
+        Outcome.FAILED: Metric.PAYMENTS_FAILED,
+    },
+    RecordKind.CREDIT_NOTE: {
+        Outcome.BOOKED: Metric.CREDIT_NOTES_BOOKED,
+        Outcome.DRAFT: Metric.CREDIT_NOTES_DRAFT,
+        Outcome.FAILED: Metric.CREDIT_NOTES_FAILED,
+    },
+    RecordKind.CANCELLATION: {
+        Outcome.BOOKED: Metric.ORDERS_CANCELLED,
+        Outcome.DRAFT: Metric.CREDIT_NOTES_DRAFT,
+        Outcome.FAILED: Metric.CREDIT_NOTES_FAILED,
+    },
 }
 
 
@@ -41,7 +61,7 @@ def record_handler(record: SQSRecord) -> None:
     try:
         if place is not None and not place.is_due(worker_adapters().clock.now()):
             raise WaitForBudget(place, worker_adapters().clock.now())  # early: nothing to look at before its place
-        outcome = worker_service().handle_message(
+        steps = worker_service().handle_message(
             record.body,
             record.message_id,
             place,
@@ -63,7 +83,12 @@ def record_handler(record: SQSRecord) -> None:
         # The type only: a message may quote personal data. SQS retries it; in the end the dead-letter queue keeps it.
         logger.error("order attempt failed unexpectedly", error_type=type(error).__name__)
         raise
-    count(OUTCOME_METRICS[outcome])
+    for step in steps:
+        count(_metric(step))
+
+
+def _metric(step: StepOutcome) -> Metric:
+    return FOLLOW_UP_METRICS.get(step.kind, {}).get(step.outcome) or OUTCOME_METRICS[step.outcome]
 
 
 def _wait(record: SQSRecord, place: Place, receive_count: int, *, carries_place: bool, owner: str | None) -> None:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -31,8 +32,8 @@ from dinero_bookkeeping.domain.errors import (
 )
 from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegration, ConnectionStatus
 from dinero_bookkeeping.domain.invoice import build_invoice, needs_oss_settings, skip_reason
-from dinero_bookkeeping.domain.order_event import OrderHandledEvent
-from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
+from dinero_bookkeeping.domain.order_event import OrderEventBase, OrderHandledEvent, parse_order_event
+from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, RecordKind, invoice_guid_for, order_key
 from dinero_bookkeeping.domain.rate_window import CallBudget, Place, WaitForBudget
 from dinero_bookkeeping.observability import logger, tag_integration
 from dinero_bookkeeping.ports import (
@@ -47,6 +48,9 @@ from dinero_bookkeeping.ports import (
     RateLimiter,
 )
 
+if TYPE_CHECKING:
+    from dinero_bookkeeping.services.order_follow_ups import OrderFollowUps
+
 
 class Outcome(StrEnum):
     BOOKED = "booked"
@@ -56,6 +60,20 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
 
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one step of a message did in Dinero (the invoice, its payment, a credit note, a cancellation)."""
+
+    kind: RecordKind
+    outcome: Outcome
+
+
+_KIND_OF: dict[str, RecordKind] = {
+    "order.paid": RecordKind.PAYMENT,
+    "order.returned": RecordKind.CREDIT_NOTE,
+    "order.cancelled": RecordKind.CANCELLATION,
+}
 
 BOOK_AUTOMATICALLY_OFF = "Book automatically is off: review the draft in Dinero and book it there"
 
@@ -74,6 +92,8 @@ class BookOrderService:
     rate_limiter: RateLimiter | None = None
     # What a warm worker keeps of the configuration, when it keeps any.
     configuration_cache: ConfigurationCache | None = None
+    # Payments, returns and cancellations (services/order_follow_ups.py); None: invoices only.
+    follow_ups: "OrderFollowUps | None" = None
 
     def handle_message(
         self,
@@ -83,8 +103,9 @@ class BookOrderService:
         *,
         owning_integration_id: str | None = None,
         final_attempt: bool = False,
-    ) -> Outcome:
-        """Entry point for a queue message. Raises RetryableError when the message should come back later
+    ) -> list[StepOutcome]:
+        """Entry point for a queue message: what each step did, the event's own first (an order.handled event's
+        invoice may be followed by its payment). Raises RetryableError when the message should come back later
         (WaitForBudget when it waits for its place in Dinero's budget). `place`: the place the message carries.
 
         `owning_integration_id`: a retry, which only that integration may book. `final_attempt`: the queue will not
@@ -92,16 +113,42 @@ class BookOrderService:
         left to the dead-letter queue with the record still in processing.
         """
         try:
-            event = OrderHandledEvent.model_validate_json(body)
+            event = parse_order_event(body)
         except ValueError as error:
             # A ValidationError names the fields; any other ValueError is the parser failing on input it was not
             # made for, which is just as much the event's defect.
             details = _field_errors(error) if isinstance(error, ValidationError) else type(error).__name__
-            reason = MalformedEventError(f"Not a valid order.handled event: {details}").reason
-            return self._reject(message_id, body, reason)
-        return self.handle(
-            event, message_id, place, owning_integration_id=owning_integration_id, final_attempt=final_attempt
-        )
+            reason = MalformedEventError(f"Not a valid order event: {details}").reason
+            return [StepOutcome(RecordKind.INVOICE, self._reject(message_id, body, reason))]
+        if isinstance(event, OrderHandledEvent):
+            outcome = self.handle(
+                event, message_id, place, owning_integration_id=owning_integration_id, final_attempt=final_attempt
+            )
+            steps = [StepOutcome(RecordKind.INVOICE, outcome)]
+            if outcome in (Outcome.BOOKED, Outcome.DRAFT, Outcome.DUPLICATE) and self.follow_ups is not None:
+                integration = self._integration_for(event, owning_integration_id)
+                if integration is not None:
+                    # A duplicate made no reservation, so the place the message carries is still its own to use.
+                    unused_place = place if outcome is Outcome.DUPLICATE else None
+                    steps += self.follow_ups.handle(integration, event, unused_place, final_attempt=final_attempt)
+            return steps
+        kind = _KIND_OF[event.event_type]
+        if self.follow_ups is None:
+            reason = f"{event.event_type} events are not booked by this worker"
+            return [StepOutcome(kind, self._reject(message_id, body, reason))]
+        integration = self._integration_for(event, owning_integration_id)
+        if integration is None:
+            reason = (
+                f"Webshop {event.order_integration_id} is not linked to an accounting integration of merchant "
+                f"{event.merchant_id}"
+            )
+            return [StepOutcome(kind, self._reject(message_id, body, reason))]
+        logger.append_keys(sales_order_id=event.sales_order.id)
+        tag_integration(integration.integration_id, integration.organization_id)
+        try:
+            return self.follow_ups.handle(integration, event, place, final_attempt=final_attempt)
+        except MalformedEventError as error:  # too large to keep beside its record
+            return [StepOutcome(kind, self._reject(message_id, body, error.reason))]
 
     def handle(
         self,
@@ -167,7 +214,7 @@ class BookOrderService:
             raise
 
     def _integration_for(
-        self, event: OrderHandledEvent, owning_integration_id: str | None
+        self, event: OrderEventBase, owning_integration_id: str | None
     ) -> AccountingIntegration | None:
         """The integration that books the event: the record's owner for a retry, else the one the event's merchant
         linked the webshop to. Never another merchant's."""

@@ -146,7 +146,9 @@ class ManageTemplatesService:
         if cached is not None and now - cached[0] < self.choices_ttl:
             return cached[1]
         self._require_reachable(integration)
-        budget = CallBudget(self._reserve(integration.organization_id))
+        budget = CallBudget(
+            reserve_for_merchant(self.rate_limiter, integration.organization_id, CHOICES_CALLS, self.clock, self.sleep)
+        )
         api = self.dinero.for_organization(
             integration.connection_id, integration.organization_id, lambda: budget.spend(self.clock.now())
         )
@@ -161,16 +163,6 @@ class ManageTemplatesService:
         self._choices_cache[integration.integration_id] = (now, choices)
         return choices
 
-    def _reserve(self, organization_id: int) -> Reservation:
-        """Room for the calls now, or in a few seconds; else WaitForBudget (503 with Retry-After)."""
-        try:
-            return self.rate_limiter.reserve_now(organization_id, CHOICES_CALLS, self.clock.now())
-        except WaitForBudget as waiting:
-            if (waiting.retry_after_seconds or 0) > MAX_BUDGET_WAIT_S:
-                raise
-            self.sleep(waiting.retry_after_seconds or 0)
-        return self.rate_limiter.reserve_now(organization_id, CHOICES_CALLS, self.clock.now())
-
     def _require_reachable(self, integration: AccountingIntegration) -> None:
         """Dinero would refuse anyway; saying why up front spares a call and gives the merchant the real reason."""
         if not integration.is_pro:
@@ -178,6 +170,19 @@ class ManageTemplatesService:
         connection = self.connections.get_connection(integration.connection_id)
         if connection is None or connection.status is not ConnectionStatus.CONNECTED:
             raise ConflictError("Dinero is disconnected: connect Dinero again")
+
+
+def reserve_for_merchant(
+    rate_limiter: RateLimiter, organization_id: int, calls: int, clock: Clock, sleep: Callable[[float], None]
+) -> Reservation:
+    """Room for a merchant's calls now, or in a few seconds; else WaitForBudget (503 with Retry-After)."""
+    try:
+        return rate_limiter.reserve_now(organization_id, calls, clock.now())
+    except WaitForBudget as waiting:
+        if (waiting.retry_after_seconds or 0) > MAX_BUDGET_WAIT_S:
+            raise
+        sleep(waiting.retry_after_seconds or 0)
+    return rate_limiter.reserve_now(organization_id, calls, clock.now())
 
 
 def _first_message(error: ValidationError) -> str:

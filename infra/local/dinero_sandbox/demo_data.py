@@ -6,7 +6,14 @@ them (U25 domestic sales, UEUV/UEUV2/UEUY EU sales, UVV/UVY exports, I25 purchas
 
 from decimal import Decimal
 
-from infra.local.dinero_sandbox.organization import EntryAccount, LayoutTemplate, Organization, VatType, layout_id
+from infra.local.dinero_sandbox.organization import (
+    DepositAccount,
+    EntryAccount,
+    LayoutTemplate,
+    Organization,
+    VatType,
+    layout_id,
+)
 
 DEMO_CLIENT_ID = "isv_sandbox_client"
 DEMO_CLIENT_SECRET = "sandbox-secret"  # a published demo credential, valid only against the sandbox
@@ -41,6 +48,14 @@ WEBSHOP_ACCOUNTS = (
     EntryAccount(1160, "Salg af varer til Tyskland (OSS)", "none"),
     EntryAccount(1165, "Salg af varer til Frankrig (OSS)", "none"),
     EntryAccount(63100, "Skyldig OSS-moms", "none", "Vat Due", "Moms"),
+)
+
+# Bank and clearing accounts (Dinero's standard chart keeps them at 55000-55999).
+STANDARD_DEPOSIT_ACCOUNTS = (
+    DepositAccount(55000, "Bank", is_default=True),
+    DepositAccount(55010, "Kortindløser (clearing)"),
+    DepositAccount(55020, "MobilePay (clearing)"),
+    DepositAccount(55090, "Gammel bankkonto", is_hidden=True),
 )
 
 STANDARD_VAT_TYPES = (
@@ -98,6 +113,7 @@ def standard_organization(organization_id: int, name: str, owner: str, is_pro: b
         is_pro=is_pro,
         profile=profile,
         accounts={account.number: account for account in (*STANDARD_CHART, *WEBSHOP_ACCOUNTS)},
+        deposit_accounts={account.number: account for account in STANDARD_DEPOSIT_ACCOUNTS},
         vat_types={vat_type.code: vat_type for vat_type in STANDARD_VAT_TYPES},
         layouts=layouts,
         sales_settings=settings,

@@ -1,4 +1,5 @@
-"""The Dinero API under /v1: bearer auth, rate limit, organization access and Pro, then routing.
+"""The Dinero API under /v1 (and the /v2 route the client uses): bearer auth, rate limit, organization access and
+Pro, then routing.
 
 Order of checks for an organization's endpoint: 401 (token) → 429 (rate limit per client and organization)
 → 404 (no such organization) → 403 (not the token user's) → 403 code 90 (not Pro) → route.
@@ -8,7 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from infra.local.dinero_sandbox import contacts, invoices, reference_data
+from infra.local.dinero_sandbox import contacts, credit_notes, invoices, payments, reference_data
 from infra.local.dinero_sandbox.api_context import ApiContext
 from infra.local.dinero_sandbox.messages import (
     NOT_FOUND,
@@ -25,12 +26,14 @@ from infra.local.dinero_sandbox.state import SandboxState
 
 Endpoint = Callable[[ApiContext], Response]
 
-_ORGANIZATION_PATH = re.compile(r"/v1/(?P<organization>\d+)(?P<rest>/.*)?")
+_ORGANIZATION_PATH = re.compile(r"/v(?P<version>[12])/(?P<organization>\d+)(?P<rest>/.*)?")
 # Dinero's routes are case-insensitive (ASP.NET); the first match wins, so fixed segments come before {guid}.
+# Routes are /v1 unless their pattern starts with the version ("2:").
 _ROUTES: list[tuple[str, re.Pattern[str], Endpoint]] = [
-    (method, re.compile(pattern, re.IGNORECASE), endpoint)
+    (method, re.compile(pattern if pattern.startswith("2:") else f"1:{pattern}", re.IGNORECASE), endpoint)
     for method, pattern, endpoint in (
         ("GET", r"/accounts/entry", reference_data.list_entry_accounts),
+        ("GET", r"/accounts/deposit", reference_data.list_deposit_accounts),
         ("GET", r"/vatTypes", reference_data.list_vat_types),
         ("GET", r"/invoices/templates", reference_data.list_layout_templates),
         ("GET", r"/sales/settings", reference_data.get_sales_settings),
@@ -43,6 +46,15 @@ _ROUTES: list[tuple[str, re.Pattern[str], Endpoint]] = [
         ("GET", r"/invoices/(?P<guid>[^/]+)", invoices.get_invoice),
         ("DELETE", r"/invoices/(?P<guid>[^/]+)", invoices.delete_invoice),
         ("POST", r"/invoices/(?P<guid>[^/]+)/book", invoices.book_invoice),
+        ("GET", r"2:/invoices/(?P<guid>[^/]+)/payments", payments.list_invoice_payments),
+        ("POST", r"/invoices/(?P<guid>[^/]+)/payments", payments.create_invoice_payment),
+        ("POST", r"/invoices/(?P<guid>[^/]+)/generate-creditnote", credit_notes.generate_credit_note),
+        ("POST", r"/sales/creditnotes", credit_notes.create_credit_note),
+        ("POST", r"/sales/creditnotes/fetch", credit_notes.fetch_credit_note),
+        ("GET", r"/sales/creditnotes/(?P<guid>[^/]+)", credit_notes.get_credit_note),
+        ("POST", r"/sales/creditnotes/(?P<guid>[^/]+)/book", credit_notes.book_credit_note),
+        ("GET", r"/sales/creditnotes/(?P<guid>[^/]+)/payments", payments.list_credit_note_payments),
+        ("POST", r"/sales/creditnotes/(?P<guid>[^/]+)/payments", payments.create_credit_note_payment),
     )
 ]
 
@@ -70,10 +82,10 @@ def _quota_exceeded(limit: int, retry_after: int) -> Response:
     return replace(response, headers=(("Retry-After", str(retry_after)),))
 
 
-def _route(context: ApiContext, rest: str) -> Response:
+def _route(context: ApiContext, version: str, rest: str) -> Response:
     allowed = False
     for method, pattern, endpoint in _ROUTES:
-        match = pattern.fullmatch(rest)
+        match = pattern.fullmatch(f"{version}:{rest}")
         if match and method == context.request.method:
             return endpoint(ApiContext(context.state, context.organization, context.request, match.groupdict()))
         allowed = allowed or match is not None
@@ -108,7 +120,7 @@ def handle(state: SandboxState, request: SandboxRequest) -> Handled:
             raise ApiError(403, UNAUTHORIZED, "The user has no access to this organization")
         if not organization.is_pro:
             raise ApiError(403, NOT_PRO, "The organization has no Dinero Pro subscription, which the API requires")
-        response = _route(ApiContext(state, organization, request, {}), match["rest"] or "")
+        response = _route(ApiContext(state, organization, request, {}), match["version"], match["rest"] or "")
     except ApiError as error:
         response = error.response()
     return Handled(response, organization_id, grant.client_id)

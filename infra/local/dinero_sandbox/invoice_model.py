@@ -1,4 +1,5 @@
-"""Builds Dinero's invoice read models (InvoiceReadModel, InvoiceFetchReadModel, list model) from a valid body."""
+"""Builds Dinero's invoice read models (InvoiceReadModel, InvoiceFetchReadModel, list model) and its credit note
+read model (SalesCreditNoteReadModel) from a valid body."""
 
 import calendar
 from datetime import date, datetime, timedelta
@@ -33,8 +34,20 @@ LIST_FIELDS = (
     *("ContactGuid", "TotalInclVat", "TotalExclVat", "TotalInclVatInDkk", "TotalExclVatInDkk", "MailOutStatus"),
     *("LatestMailOutType", "Currency", "CreatedAt", "UpdatedAt", "DeletedAt"),
 )
+CREDIT_NOTE_FIELDS = (
+    *("CreditNoteFor", "MailOutStatus", "LatestMailOutType", "PaymentStatus", "Status", "ContactGuid", "Guid"),
+    *("TimeStamp", "CreatedAt", "UpdatedAt", "DeletedAt", "Number", "ContactName", "ShowLinesInclVat"),
+    *("TotalExclVat", "TotalVatableAmount", "TotalInclVat", "TotalNonVatableAmount", "TotalVat", "TotalLines"),
+    *("InvoiceTemplateId", "Currency", "Language", "ExternalReference", "Description", "Comment", "Date"),
+    *("ProductLines", "Address"),
+)
+_NOT_IN_FETCH = frozenset(
+    {"MailOutStatus", "LatestMailOutType", "PaymentStatus", "Status", "Guid", "TimeStamp", "CreatedAt"}
+    | {"UpdatedAt", "DeletedAt"}
+)
 _TOTAL_LABELS = {"da-DK": ("Subtotal", "Moms", "I alt"), "en-GB": ("Subtotal", "VAT", "Total")}
 _DOCUMENT_NAME = {"da-DK": "Faktura", "en-GB": "Invoice"}
+_CREDIT_NOTE_NAME = {"da-DK": "Kreditnota", "en-GB": "Credit note"}
 
 
 def _decimal(value: Any) -> Decimal:
@@ -171,6 +184,28 @@ def draft_read_model(organization: Organization, body: Json, guid: str, timestam
         "Number": 0,
     }
     return {name: values.get(name) for name in INVOICE_FIELDS}
+
+
+def credit_note_read_model(organization: Organization, body: Json, guid: str, timestamp: str, now: str) -> Json:
+    values = _computed(organization, body) | {
+        "CreditNoteFor": str(body["CreditNoteFor"]).lower() if body.get("CreditNoteFor") else None,
+        "PaymentStatus": "Draft",
+        "MailOutStatus": "NotSent",
+        "Status": "Draft",
+        "Guid": guid,
+        "TimeStamp": timestamp,
+        "CreatedAt": now,
+        "UpdatedAt": now,
+        "Number": 0,
+        "Description": body.get("Description") or _CREDIT_NOTE_NAME[body.get("Language") or "da-DK"],
+    }
+    return {name: values.get(name) for name in CREDIT_NOTE_FIELDS}
+
+
+def credit_note_fetch_model(organization: Organization, body: Json) -> Json:
+    """A SalesCreditNoteFetchReadModel: the credit note as it would be, nothing stored."""
+    values = credit_note_read_model(organization, body, "", "", "")
+    return {name: values.get(name) for name in CREDIT_NOTE_FIELDS if name not in _NOT_IN_FETCH}
 
 
 def list_model(invoice: Json) -> Json:

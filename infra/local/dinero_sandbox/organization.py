@@ -1,4 +1,5 @@
-"""One Dinero organization as the sandbox keeps it: reference data plus the contacts and invoices written to it."""
+"""One Dinero organization as the sandbox keeps it: reference data plus the contacts, invoices, credit notes and
+payments written to it."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -76,6 +77,29 @@ class LayoutTemplate:
         }
 
 
+@dataclass(frozen=True)
+class DepositAccount:
+    """A bank or clearing account payments can be registered on (DepositAccountReadModel)."""
+
+    number: int
+    name: str
+    is_default: bool = False
+    is_hidden: bool = False
+
+    def read_model(self) -> Json:
+        return {
+            "AccountNumber": self.number,
+            "PublicStandardNumber": None,
+            "Name": self.name,
+            "IsDefault": self.is_default,
+            "IsHidden": self.is_hidden,
+            "BankRegistrationNumber": None,
+            "BankAccountNumber": None,
+            "BankSwiftNumber": None,
+            "BankIbanNumber": None,
+        }
+
+
 def layout_id(organization_id: int, name: str) -> str:
     """Stable ids, so a test can name a layout without listing them first."""
     return str(uuid.uuid5(TEMPLATE_NAMESPACE, f"{organization_id}/{name}"))
@@ -92,8 +116,11 @@ class Organization:
     vat_types: dict[str, VatType]
     layouts: list[LayoutTemplate]
     sales_settings: Json  # SalesVoucherSetttingsModel (sic, the spec's spelling)
+    deposit_accounts: dict[int, DepositAccount] = field(default_factory=dict)
     contacts: dict[str, Json] = field(default_factory=dict)  # ContactReadModel by lower-case guid
     invoices: dict[str, Json] = field(default_factory=dict)  # InvoiceReadModel by lower-case guid
+    credit_notes: dict[str, Json] = field(default_factory=dict)  # SalesCreditNoteReadModel by lower-case guid
+    payments: dict[str, list[Json]] = field(default_factory=dict)  # PaymentReadModels by voucher guid
 
     def vat_rate(self, account: EntryAccount) -> Decimal:
         """As Dinero: an invoice line's VAT comes from its account's code; an account without a code carries none."""
@@ -106,6 +133,15 @@ class Organization:
     def next_invoice_number(self) -> int:
         return max((int(invoice["Number"]) for invoice in self.invoices.values()), default=0) + 1
 
+    def next_credit_note_number(self) -> int:
+        return max((int(note["Number"]) for note in self.credit_notes.values()), default=0) + 1
+
+    def clear_vouchers(self) -> None:
+        self.contacts.clear()
+        self.invoices.clear()
+        self.credit_notes.clear()
+        self.payments.clear()
+
     def summary(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -113,5 +149,7 @@ class Organization:
             "owner": self.owner,
             "is_pro": self.is_pro,
             "invoices": list(self.invoices.values()),
+            "credit_notes": list(self.credit_notes.values()),
+            "payments": dict(self.payments),
             "contacts": list(self.contacts.values()),
         }

@@ -1,4 +1,5 @@
-"""Read-only endpoints: the user's organizations, and an organization's accounts, VAT types, layouts, settings."""
+"""Read-only endpoints: the user's organizations, and an organization's accounts (entry and deposit), VAT types,
+layouts, settings."""
 
 from infra.local.dinero_sandbox.api_context import ApiContext
 from infra.local.dinero_sandbox.listing import field_selection, project
@@ -29,6 +30,18 @@ def list_entry_accounts(context: ApiContext) -> Response:
     accounts = sorted(context.organization.accounts.values(), key=lambda account: account.number)
     chosen = [account for account in accounts if not category or account.category.lower() == category]
     return json_response(200, [project(account.read_model(), selection) for account in chosen])
+
+
+DEPOSIT_FIELDS = (
+    *("AccountNumber", "PublicStandardNumber", "Name", "IsDefault", "IsHidden", "BankRegistrationNumber"),
+    *("BankAccountNumber", "BankSwiftNumber", "BankIbanNumber"),
+)
+
+
+def list_deposit_accounts(context: ApiContext) -> Response:
+    selection = field_selection(context.request.query.get("fields"), "AccountNumber,Name", DEPOSIT_FIELDS)
+    accounts = sorted(context.organization.deposit_accounts.values(), key=lambda account: account.number)
+    return json_response(200, [project(account.read_model(), selection) for account in accounts])
 
 
 def list_vat_types(context: ApiContext) -> Response:

@@ -43,7 +43,7 @@ def _dispatch(state: SandboxState, request: SandboxRequest) -> Handled:
     if request.path == "/connect/revocation" and request.method == "POST":
         state.count("revocation_requests")
         return token_revocation.revoke(state, request)
-    if request.path.startswith("/v1"):
+    if request.path.startswith(("/v1", "/v2/")):
         state.count("api_requests")
         return dinero_api.handle(state, request)
     return Handled(ApiError(404, NOT_FOUND, "No HTTP resource was found that matches the request URI").response())

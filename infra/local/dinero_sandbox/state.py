@@ -114,14 +114,13 @@ class SandboxState:
             self.tokens.expire_access_tokens(self.clock())
 
     def reset(self) -> None:
-        """Forgets contacts, invoices, the request log, counters and rate windows.
+        """Forgets contacts, invoices, credit notes, payments, the request log, counters and rate windows.
 
         Users, clients, organizations (with their charts), tokens and settings stay.
         """
         with self.lock:
             for organization in self.organizations.values():
-                organization.contacts.clear()
-                organization.invoices.clear()
+                organization.clear_vouchers()
             self._request_log.clear()
             self._counters.clear()
             self.rate_limiter.clear()
@@ -132,6 +131,16 @@ class SandboxState:
         """Full InvoiceReadModels (amounts as Decimal), in creation order."""
         with self.lock:
             return copy.deepcopy(list(self.organizations[organization_id].invoices.values()))
+
+    def credit_notes(self, organization_id: int) -> list[Json]:
+        """Full SalesCreditNoteReadModels (amounts as Decimal), in creation order."""
+        with self.lock:
+            return copy.deepcopy(list(self.organizations[organization_id].credit_notes.values()))
+
+    def payments(self, organization_id: int, voucher_guid: str) -> list[Json]:
+        """The payments registered on an invoice or credit note, in order."""
+        with self.lock:
+            return copy.deepcopy(self.organizations[organization_id].payments.get(voucher_guid.lower(), []))
 
     def contacts(self, organization_id: int) -> list[Json]:
         with self.lock:
@@ -146,7 +155,8 @@ class SandboxState:
     def counters(self) -> dict[str, int]:
         """Counts so far: authorize_requests, token_requests, api_requests, authorization_codes_issued,
         tokens_issued, tokens_refreshed, revocation_requests, tokens_revoked, contacts_created, invoices_created,
-        invoices_booked, invoices_deleted, rate_limited, faults_injected (absent until the first one)."""
+        invoices_booked, invoices_deleted, payments_created, credit_notes_created, credit_notes_booked, rate_limited,
+        faults_injected (absent until the first one)."""
         with self.lock:
             return dict(self._counters)
 

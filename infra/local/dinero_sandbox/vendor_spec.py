@@ -32,6 +32,16 @@ OPERATIONS = (
     ("GET", "/v1/{organizationId}/invoices/{guid}"),
     ("DELETE", "/v1/{organizationId}/invoices/{guid}"),
     ("POST", "/v1/{organizationId}/invoices/{guid}/book"),
+    ("GET", "/v1/{organizationId}/accounts/deposit"),
+    ("GET", "/v2/{organizationId}/invoices/{guid}/payments"),
+    ("POST", "/v1/{organizationId}/invoices/{guid}/payments"),
+    ("POST", "/v1/{organizationId}/invoices/{guid}/generate-creditnote"),
+    ("POST", "/v1/{organizationId}/sales/creditnotes"),
+    ("POST", "/v1/{organizationId}/sales/creditnotes/fetch"),
+    ("GET", "/v1/{organizationId}/sales/creditnotes/{guid}"),
+    ("POST", "/v1/{organizationId}/sales/creditnotes/{guid}/book"),
+    ("GET", "/v1/{organizationId}/sales/creditnotes/{guid}/payments"),
+    ("POST", "/v1/{organizationId}/sales/creditnotes/{guid}/payments"),
 )
 
 

@@ -613,7 +613,7 @@ def test_skip_reason_return_fulfilment_is_credit_note_reason(order_data: DataLoa
 
     # Then
     assert reason == RETURN_SKIP_REASON
-    assert reason == "Return fulfilments become credit notes, which this integration does not create"
+    assert reason == "A return fulfilment is credited by its order.returned event, not invoiced"
 
 
 def test_skip_reason_cancelled_fulfilment_names_it(order_data: DataLoader) -> None:
@@ -653,7 +653,7 @@ def test_build_invoice_return_fulfilment_is_refused(order_data: DataLoader, temp
     event = OrderHandledEvent.model_validate(data)
 
     # When & Then no sales invoice is made of it
-    with pytest.raises(PermanentError, match="credit notes"):
+    with pytest.raises(PermanentError, match=r"order\.returned"):
         build(event, templates)
 
 

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from dinero_bookkeeping.domain.order_event import FulfillmentLine, OrderHandledEvent
+from dinero_bookkeeping.domain.order_event import (
+    FulfillmentLine,
+    OrderCancelledEvent,
+    OrderHandledEvent,
+    OrderPaidEvent,
+    OrderReturnedEvent,
+    parse_order_event,
+)
 
 ORDERS_DIR = Path(__file__).parents[2] / "data" / "orders"
 
@@ -230,14 +237,51 @@ def test_order_handled_event_numeric_order_id_becomes_string() -> None:
 
 
 @pytest.mark.parametrize("path", sorted(ORDERS_DIR.glob("*.json")), ids=lambda path: path.stem)
-def test_order_handled_event_fixture_files_parse(path: Path) -> None:
-    # Given a shared event fixture, When parsed
-    event = OrderHandledEvent.model_validate_json(path.read_text(encoding="utf-8"))
+def test_order_event_fixture_files_parse(path: Path) -> None:
+    # Given a shared event fixture, When parsed as whichever order event it is
+    event = parse_order_event(path.read_text(encoding="utf-8"))
 
     # Then it is a complete event for the test webshop whose fulfilment, if named, is in the order
-    assert event.order_integration_id == "webshop-1"
+    assert event.order_integration_id == "webshop-1" and event.merchant_id == "merchant-1"
     fulfillment_ids = [fulfillment.id for fulfillment in event.sales_order.order_fulfillments]
-    assert event.fulfillment_id is None or event.fulfillment_id in fulfillment_ids
+    fulfillment_id = getattr(event, "fulfillment_id", None)
+    assert fulfillment_id is None or fulfillment_id in fulfillment_ids
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("danish_private", OrderHandledEvent),
+        ("order_paid", OrderPaidEvent),
+        ("returned_partial", OrderReturnedEvent),
+        ("cancelled_order", OrderCancelledEvent),
+    ],
+)
+def test_parse_order_event_picks_the_event_by_its_type(name: str, kind: type) -> None:
+    # Given a sample of each event type, When parsed
+    event = parse_order_event((ORDERS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+    # Then it is that event
+    assert type(event) is kind
+
+
+def test_parse_order_event_unknown_event_type_raises_validation_error() -> None:
+    # Given an event type outside the contract
+    data = event_with(SHIPMONDO_SALES_ORDER_EXAMPLE, event_type="order.created")
+
+    # When & Then
+    with pytest.raises(ValidationError, match="event_type"):
+        parse_order_event(json.dumps(data))
+
+
+def test_order_returned_event_without_fulfillment_id_raises_validation_error() -> None:
+    # Given a return that does not say which fulfilment came back
+    data = event_with(SHIPMONDO_SALES_ORDER_EXAMPLE, event_type="order.returned")
+    data.pop("fulfillment_id", None)
+
+    # When & Then
+    with pytest.raises(ValidationError, match="fulfillment_id"):
+        parse_order_event(json.dumps(data))
 
 
 def test_order_handled_event_wrong_event_type_raises_validation_error() -> None:

@@ -20,6 +20,7 @@ def world() -> Iterator[MerchantWorld]:
         wiring.connect_service: lambda: world.connect,
         wiring.integrations_service: lambda: world.manage,
         wiring.templates_service: lambda: world.templates,
+        wiring.payment_template_service: lambda: world.payments,
         wiring.links_service: lambda: world.links,
         wiring.order_history_service: lambda: world.history,
         **ShipmondoWorld(world.integrations, world.records, world.queue, world.clock).overrides(),

@@ -59,7 +59,7 @@ def test_every_route_in_the_template_reaches_a_handler_route(api: Api, world: Me
         for route in routes
     }
     # Then: each is answered by our code (our 404 says what is missing), none by the resolver's catch-all 404
-    assert len(answers) == 32
+    assert len(answers) == 35
     unrouted = {key: a.json() for key, a in answers.items() if a.status == 404 and "statusCode" in a.json()}
     assert unrouted == {}
     assert all(answer.status < 500 for answer in answers.values())
@@ -262,6 +262,63 @@ def test_choices_answer_with_dineros_accounts_layouts_and_terms(api: Api, world:
     assert 1090 not in [account["number"] for account in accounts.json()]
     assert layouts.json()[0] == {"id": STANDARD_LAYOUT, "name": "Standard", "is_default": True}
     assert {"type": "NettoCash", "takes_days": False} in terms.json()
+
+
+def test_payment_template_is_off_until_saved_and_then_as_saved(api: Api, world: MerchantWorld) -> None:
+    # Given
+    world.activated()
+    before = api.call("GET", f"/integrations/{PRO}/payment-template", merchant=MERCHANT)
+    # When
+    body = {"register_payments": True, "deposit_account": 55000, "method_accounts": {"QuickPay": 55010}}
+    saved = api.call("PUT", f"/integrations/{PRO}/payment-template", json_body=body, merchant=MERCHANT)
+    after = api.call("GET", f"/integrations/{PRO}/payment-template", merchant=MERCHANT)
+    # Then payment methods are kept in lower case, as Shipmondo's payment_method is matched
+    assert before.json() == {"register_payments": False, "deposit_account": None, "method_accounts": {}}
+    expected = {"register_payments": True, "deposit_account": 55000, "method_accounts": {"quickpay": 55010}}
+    assert saved.status == 200 and saved.json() == expected
+    assert after.json() == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"register_payments": True}, "Registering payments needs a deposit_account"),
+        ({"register_payments": True, "deposit_account": 1000}, "account 1000 is not a deposit account in Dinero"),
+        ({"register_payments": True, "deposit_account": 55090}, "deposit account 55090 is hidden in Dinero"),
+    ],
+)
+def test_payment_template_refuses_what_dinero_cannot_take(
+    api: Api, world: MerchantWorld, body: dict[str, object], message: str
+) -> None:
+    # Given
+    world.activated()
+    # When
+    response = api.call("PUT", f"/integrations/{PRO}/payment-template", json_body=body, merchant=MERCHANT)
+    # Then nothing is stored
+    assert response.status == 422 and message in response.json()["message"]
+    assert world.payment_templates.templates == {}
+
+
+def test_deposit_account_choices_leave_hidden_accounts_out(api: Api, world: MerchantWorld) -> None:
+    # Given
+    world.activated()
+    # When
+    response = api.call("GET", f"/integrations/{PRO}/choices/deposit-accounts", merchant=MERCHANT)
+    # Then
+    assert response.status == 200
+    assert response.json() == [
+        {"number": 55000, "name": "Bank", "is_default": True},
+        {"number": 55010, "name": "Kortindløser (clearing)", "is_default": False},
+    ]
+
+
+def test_payment_template_of_another_merchant_is_a_404(api: Api, world: MerchantWorld) -> None:
+    # Given
+    world.activated()
+    # When
+    response = api.call("GET", f"/integrations/{PRO}/payment-template", merchant=OTHER_MERCHANT)
+    # Then
+    assert response.status == 404
 
 
 def test_dinero_refusing_the_organization_is_a_409_with_its_reason(api: Api, world: MerchantWorld) -> None:

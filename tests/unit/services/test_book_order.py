@@ -79,12 +79,13 @@ class World:
         final_attempt: bool = False,
         **overrides: object,
     ) -> Outcome:
-        return self.service.handle_message(
+        (step,) = self.service.handle_message(
             json.dumps(order_event(name, **overrides)),
             message_id,
             owning_integration_id=owner,
             final_attempt=final_attempt,
         )
+        return step.outcome
 
     def add_integration(self, integration_id: str, merchant_id: str) -> None:
         """Another integration (organization 2002) with the same templates and connection."""
@@ -413,9 +414,9 @@ def test_malformed_event_is_rejected_with_field_errors_and_not_retried() -> None
     world = World()
     body = json.dumps({"event_type": "order.handled", "event_id": "e-1"})
     # When
-    outcome = world.service.handle_message(body, "m-bad")
+    (step,) = world.service.handle_message(body, "m-bad")
     # Then
-    assert outcome is Outcome.REJECTED
+    assert step.outcome is Outcome.REJECTED
     (rejected,) = world.records.rejected
     assert rejected["message_id"] == "m-bad" and rejected["body"] == body
     assert "sales_order: Field required" in rejected["reason"]
@@ -425,10 +426,10 @@ def test_event_that_is_not_json_is_rejected() -> None:
     # Given
     world = World()
     # When
-    outcome = world.service.handle_message("not json", "m-bad")
+    (step,) = world.service.handle_message("not json", "m-bad")
     # Then
-    assert outcome is Outcome.REJECTED
-    assert "Not a valid order.handled event" in world.records.rejected[0]["reason"]
+    assert step.outcome is Outcome.REJECTED
+    assert "Not a valid order event" in world.records.rejected[0]["reason"]
 
 
 def test_event_for_an_unlinked_webshop_is_rejected_naming_it() -> None:

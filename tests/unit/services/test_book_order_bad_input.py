@@ -44,10 +44,10 @@ def test_a_defective_event_is_rejected_on_its_first_delivery_with_a_reason_namin
     world = WorkerWorld()
 
     # When it is delivered once
-    outcome = world.service.handle_message(body, "m-1")
+    (step,) = world.service.handle_message(body, "m-1")
 
     # Then it is kept as a rejected event whose reason names what is wrong; nothing was claimed or sent to Dinero
-    assert outcome is Outcome.REJECTED
+    assert step.outcome is Outcome.REJECTED
     (rejected,) = world.records.rejected
     assert field in rejected["reason"]
     assert world.records.records == {}
@@ -60,10 +60,10 @@ def test_a_1500_line_order_is_invoiced_and_booked() -> None:
     body = json.dumps(many_line_order(1_500))
 
     # When
-    outcome = world.service.handle_message(body, "m-1")
+    (step,) = world.service.handle_message(body, "m-1")
 
     # Then one invoice with every line, booked because Dinero's totals agree with the order's
-    assert outcome is Outcome.BOOKED
+    assert step.outcome is Outcome.BOOKED
     (invoice,) = world.dinero.invoices.values()
     assert len(invoice["body"]["ProductLines"]) == 1_500
     record = world.records.only()
@@ -86,10 +86,10 @@ def test_an_invoice_that_cannot_be_built_fails_the_order_permanently_instead_of_
     )
 
     # When
-    outcome = world.service.handle_message(json.dumps(order_event("danish_private")), "m-1")
+    (step,) = world.service.handle_message(json.dumps(order_event("danish_private")), "m-1")
 
     # Then the order is failed with a reason (the error's type only), not left `processing` for retries
-    assert outcome is Outcome.FAILED
+    assert step.outcome is Outcome.FAILED
     record = world.records.only()
     assert record.status is OrderStatus.FAILED
     assert record.reason == "Order 10421 cannot be turned into an invoice (ZeroDivisionError)"

@@ -89,7 +89,8 @@ class World:
         )
         event["sales_order"]["id"] = order_id
         event["sales_order"]["order_id"] = str(order_id)
-        return self.service.handle_message(json.dumps(event), message_id, place, final_attempt=final_attempt)
+        (step,) = self.service.handle_message(json.dumps(event), message_id, place, final_attempt=final_attempt)
+        return step.outcome
 
     def reserved(self) -> list[tuple[int, int]]:
         """(calls reserved, calls made) per settled reservation, in order."""

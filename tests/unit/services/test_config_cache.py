@@ -3,12 +3,13 @@
 from datetime import timedelta
 from uuid import UUID, uuid4
 
-from dinero_bookkeeping.adapters.config_cache import CachedConfiguration, TtlCache
+from dinero_bookkeeping.adapters.config_cache import CachedConfiguration, CachedPaymentTemplates, TtlCache
 from dinero_bookkeeping.domain.integration import AccountingIntegration, OrderIntegrationLink
 from dinero_bookkeeping.domain.oss_settings import OssAccount, OssSettings
 from dinero_bookkeeping.domain.templates import TemplateSet
 from support.events import standard_templates
-from support.fakes import FixedClock, InMemoryConnections, InMemoryIntegrations
+from support.fakes import FixedClock, InMemoryConnections, InMemoryIntegrations, InMemoryPaymentTemplates
+from support.seed import PAYMENTS
 
 
 class CountingIntegrations(InMemoryIntegrations):
@@ -125,3 +126,32 @@ def test_missing_oss_configuration_is_not_remembered_so_a_saved_one_is_used_at_o
     store.oss["integration-1"] = settings
     # Then: the next order reads it
     assert cached.get_oss_settings("integration-1") == settings
+
+
+def test_payment_template_is_kept_while_fresh_and_forgotten_with_its_integration() -> None:
+    # Given payments off, read once through the worker's cache
+    clock = FixedClock()
+    cache = TtlCache(clock, timedelta(seconds=30))
+    store = InMemoryPaymentTemplates()
+    cached = CachedPaymentTemplates(store, cache)
+    configuration = CachedConfiguration(InMemoryIntegrations(), InMemoryConnections(), InMemoryIntegrations(), cache)
+    assert cached.get_payment_template("integration-1").register_payments is False
+    # When the merchant turns payments on
+    store.put_payment_template("integration-1", PAYMENTS)
+    # Then a warm worker sees the change after the configured time, or at once when the integration is forgotten
+    assert cached.get_payment_template("integration-1").register_payments is False
+    configuration.forget(_integration(clock))
+    assert cached.get_payment_template("integration-1") == PAYMENTS
+
+
+def _integration(clock: FixedClock) -> AccountingIntegration:
+    return AccountingIntegration(
+        integration_id="integration-1",
+        merchant_id="m",
+        connection_id="connection-1",
+        organization_id=1001,
+        organization_name="Nordlys Webshop ApS",
+        is_pro=True,
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
