@@ -14,8 +14,8 @@ from dinero_bookkeeping.handlers.oauth_handler import CALLBACK_METRICS
 from dinero_bookkeeping.handlers.order_handler import OUTCOME_METRICS
 from dinero_bookkeeping.metric_names import Metric
 from dinero_bookkeeping.observability import METRICS_NAMESPACE, ORDER_LOG_KEYS, SERVICE
-from dinero_bookkeeping.services.book_order import Outcome
 from dinero_bookkeeping.services.connect_dinero import CallbackOutcome
+from dinero_bookkeeping.services.order_steps import Outcome
 from infra.lambda_package import TEMPLATE
 from infra.local.aws_resources import load_template, referenced_ids
 

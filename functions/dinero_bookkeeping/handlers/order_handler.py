@@ -15,7 +15,7 @@ from dinero_bookkeeping.domain.rate_window import Place, WaitForBudget
 from dinero_bookkeeping.domain.retry_policy import Requeue, how_to_wait, retry_delay_seconds
 from dinero_bookkeeping.metric_names import Metric
 from dinero_bookkeeping.observability import begin_order_record, count, logger, metrics, tracer
-from dinero_bookkeeping.services.book_order import Outcome, StepOutcome
+from dinero_bookkeeping.services.order_steps import Outcome, StepOutcome
 from dinero_bookkeeping.settings import worker_settings
 from dinero_bookkeeping.wiring import worker_adapters, worker_service
 

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -34,7 +33,7 @@ from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegr
 from dinero_bookkeeping.domain.invoice import build_invoice, needs_oss_settings, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderEventBase, OrderHandledEvent, parse_order_event
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, RecordKind, invoice_guid_for, order_key
-from dinero_bookkeeping.domain.rate_window import CallBudget, Place, WaitForBudget
+from dinero_bookkeeping.domain.rate_window import CallBudget, Place
 from dinero_bookkeeping.observability import logger, tag_integration
 from dinero_bookkeeping.ports import (
     Clock,
@@ -47,26 +46,10 @@ from dinero_bookkeeping.ports import (
     OrderRecordRepository,
     RateLimiter,
 )
+from dinero_bookkeeping.services.order_steps import Outcome, StepOutcome, run_claimed, unacquired
 
 if TYPE_CHECKING:
     from dinero_bookkeeping.services.order_follow_ups import OrderFollowUps
-
-
-class Outcome(StrEnum):
-    BOOKED = "booked"
-    DRAFT = "draft"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    DUPLICATE = "duplicate"
-    REJECTED = "rejected"
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    """What one step of a message did in Dinero (the invoice, its payment, a credit note, a cancellation)."""
-
-    kind: RecordKind
-    outcome: Outcome
 
 
 _KIND_OF: dict[str, RecordKind] = {
@@ -174,44 +157,20 @@ class BookOrderService:
         except MalformedEventError as error:
             return self._reject(message_id, event.model_dump_json(), error.reason)
         if not claim.acquired:
-            if claim.record.status is OrderStatus.PROCESSING:
-                # Come back when its lease ends: by then that worker has finished, or died and the order is free.
-                lease_until = claim.record.lease_until or self.clock.now()
-                wait = max(1.0, (lease_until - self.clock.now()).total_seconds())
-                raise RetryableError("Another worker is processing this order", retry_after_seconds=wait)
-            logger.info("duplicate delivery ignored", status=claim.record.status.value)
-            return Outcome.DUPLICATE
+            return unacquired(claim, self.clock)
         record = claim.record
         if claim.retried and self.configuration_cache is not None:
             # The merchant asked for this attempt, likely after fixing its cause: what was kept may predate the fix.
             self.configuration_cache.forget(integration)
             integration = self.integrations.get_integration(integration.integration_id) or integration
-        try:
-            return self._invoice(integration, event, record, resumed=claim.resumed, place=place)
-        except PermanentError as error:
-            self.records.finish(record, OrderStatus.FAILED, reason=error.reason)
-            logger.warning("order failed permanently", reason=error.reason)
-            return Outcome.FAILED
-        except WaitForBudget as error:
-            # Waiting for its place is no failure, not even on the queue's last delivery: the message is requeued.
-            self.records.release(record, f"Will retry: {error}", self.clock.now())
-            raise
-        except RetryableError as error:
-            if final_attempt:
-                return self._give_up(record, f"Gave up after repeated attempts ({error}): retry the order later")
-            self.records.release(record, f"Will retry: {error}", self.clock.now())
-            raise
-        except Exception as error:
-            # A bug or an answer we do not understand: SQS retries it; the record says so (the type only: a message
-            # may quote personal data), and on the last delivery the order is recorded as failed.
-            if final_attempt:
-                return self._give_up(
-                    record, f"Failed after an unexpected error ({type(error).__name__}): retry the order"
-                )
-            self.records.release(
-                record, f"Will retry after an unexpected error ({type(error).__name__})", self.clock.now()
-            )
-            raise
+        current = integration
+        return run_claimed(
+            self.records,
+            self.clock,
+            record,
+            lambda: self._invoice(current, event, record, resumed=claim.resumed, place=place),
+            final_attempt=final_attempt,
+        )
 
     def _integration_for(
         self, event: OrderEventBase, owning_integration_id: str | None
@@ -228,11 +187,6 @@ class BookOrderService:
         self.records.reject_event(message_id, body, reason, self.clock.now())
         logger.warning("order event rejected", message_id=message_id, reason=reason)
         return Outcome.REJECTED
-
-    def _give_up(self, record: OrderRecord, reason: str) -> Outcome:
-        self.records.finish(record, OrderStatus.FAILED, reason=reason)
-        logger.warning("order failed on its last delivery", reason=reason)
-        return Outcome.FAILED
 
     def _invoice(
         self,

@@ -38,8 +38,8 @@ from dinero_bookkeeping.domain.payment import (
 from dinero_bookkeeping.domain.rate_window import Place
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import DineroLedgerApi, PaymentTemplates
-from dinero_bookkeeping.services.book_order import Outcome
 from dinero_bookkeeping.services.ledger_steps import INVOICED, LedgerSteps
+from dinero_bookkeeping.services.order_steps import Outcome
 
 # Read the invoice, read its DKK value (foreign currency), pay it, read what remains.
 PAYMENT_CALLS = 4

@@ -44,9 +44,10 @@ from dinero_bookkeeping.domain.payment import (
 from dinero_bookkeeping.domain.rate_window import Place
 from dinero_bookkeeping.observability import logger
 from dinero_bookkeeping.ports import DineroLedgerApi, PaymentTemplates
-from dinero_bookkeeping.services.book_order import BOOK_AUTOMATICALLY_OFF, Outcome
+from dinero_bookkeeping.services.book_order import BOOK_AUTOMATICALLY_OFF
 from dinero_bookkeeping.services.book_payment import register_payment
 from dinero_bookkeeping.services.ledger_steps import LedgerSteps
+from dinero_bookkeeping.services.order_steps import Outcome
 
 # Read the invoice; create, read back and book the credit note; refund: DKK value, look up (a resumed attempt looks
 # up both the credit note and the refund; the reservation adds one lookup), pay, read what remains.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from dinero_bookkeeping.domain.credit_note import InvoicedDocument
-from dinero_bookkeeping.domain.errors import PermanentError, RetryableError
+from dinero_bookkeeping.domain.errors import PermanentError
 from dinero_bookkeeping.domain.integration import AccountingIntegration, ConnectionStatus
 from dinero_bookkeeping.domain.invoice import build_invoice, needs_oss_settings
 from dinero_bookkeeping.domain.order_event import OrderEventBase, OrderHandledEvent, SalesOrder
@@ -23,8 +23,7 @@ from dinero_bookkeeping.domain.order_record import (
     order_key,
     record_guid_for,
 )
-from dinero_bookkeeping.domain.rate_window import CallBudget, Place, WaitForBudget
-from dinero_bookkeeping.observability import logger
+from dinero_bookkeeping.domain.rate_window import CallBudget, Place
 from dinero_bookkeeping.ports import (
     Clock,
     ConfigurationCache,
@@ -35,7 +34,7 @@ from dinero_bookkeeping.ports import (
     LedgerRecords,
     RateLimiter,
 )
-from dinero_bookkeeping.services.book_order import Outcome
+from dinero_bookkeeping.services.order_steps import Outcome, run_claimed, unacquired
 
 # An invoice in Dinero (booked, or a draft left for review): what a payment or credit note can refer to.
 INVOICED = frozenset({OrderStatus.BOOKED, OrderStatus.DRAFT})
@@ -104,12 +103,7 @@ class LedgerSteps:
         """
         claim = self.records.claim(record, event_json, self.clock.now())
         if not claim.acquired:
-            if claim.record.status is OrderStatus.PROCESSING:
-                lease_until = claim.record.lease_until or self.clock.now()
-                wait = max(1.0, (lease_until - self.clock.now()).total_seconds())
-                raise RetryableError("Another worker is processing this order", retry_after_seconds=wait)
-            logger.info("duplicate delivery ignored", kind=record.kind.value, status=claim.record.status.value)
-            return Outcome.DUPLICATE
+            return unacquired(claim, self.clock)
         record = claim.record
         if claim.retried and self.configuration_cache is not None:
             # The merchant asked for this attempt, likely after fixing its cause (a template, the connection).
@@ -117,30 +111,12 @@ class LedgerSteps:
         if skip is not None:
             self.records.finish(record, OrderStatus.SKIPPED, reason=skip)
             return Outcome.SKIPPED
-        try:
+
+        def connected_step() -> Outcome:
             self._require_connected(integration)
             return self._with_budget(integration, record, calls, step, resumed=claim.resumed, place=place)
-        except PermanentError as error:
-            self.records.finish(record, OrderStatus.FAILED, reason=error.reason)
-            logger.warning("order step failed permanently", kind=record.kind.value, reason=error.reason)
-            return Outcome.FAILED
-        except WaitForBudget as error:
-            self.records.release(record, f"Will retry: {error}", self.clock.now())
-            raise
-        except RetryableError as error:
-            if final_attempt:
-                return self._give_up(record, f"Gave up after repeated attempts ({error}): retry the order later")
-            self.records.release(record, f"Will retry: {error}", self.clock.now())
-            raise
-        except Exception as error:
-            if final_attempt:
-                return self._give_up(
-                    record, f"Failed after an unexpected error ({type(error).__name__}): retry the order"
-                )
-            self.records.release(
-                record, f"Will retry after an unexpected error ({type(error).__name__})", self.clock.now()
-            )
-            raise
+
+        return run_claimed(self.records, self.clock, record, connected_step, final_attempt=final_attempt)
 
     def invoiced_documents(
         self, integration: AccountingIntegration, order: SalesOrder, webshop: str
@@ -200,11 +176,6 @@ class LedgerSteps:
         connection = self.connections.get_connection(integration.connection_id)
         if connection is None or connection.status is ConnectionStatus.DISCONNECTED:
             raise PermanentError("Dinero is disconnected: connect Dinero again, then retry the order")
-
-    def _give_up(self, record: OrderRecord, reason: str) -> Outcome:
-        self.records.finish(record, OrderStatus.FAILED, reason=reason)
-        logger.warning("order step failed on its last delivery", kind=record.kind.value, reason=reason)
-        return Outcome.FAILED
 
 
 def _unmetered() -> None:

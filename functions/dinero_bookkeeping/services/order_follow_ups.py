@@ -11,9 +11,9 @@ from dinero_bookkeeping.domain.order_event import (
 )
 from dinero_bookkeeping.domain.order_record import RecordKind
 from dinero_bookkeeping.domain.rate_window import Place
-from dinero_bookkeeping.services.book_order import Outcome, StepOutcome
 from dinero_bookkeeping.services.book_payment import BookPaymentService
 from dinero_bookkeeping.services.credit_order import CreditOrderService
+from dinero_bookkeeping.services.order_steps import Outcome, StepOutcome
 
 
 @dataclass

@@ -15,7 +15,8 @@ from dinero_bookkeeping.domain.integration import (
 )
 from dinero_bookkeeping.domain.order_record import OrderStatus
 from dinero_bookkeeping.domain.templates import TemplateKind
-from dinero_bookkeeping.services.book_order import BOOK_AUTOMATICALLY_OFF, BookOrderService, Outcome
+from dinero_bookkeeping.services.book_order import BOOK_AUTOMATICALLY_OFF, BookOrderService
+from dinero_bookkeeping.services.order_steps import Outcome
 from support.events import order_event, oss_settings, standard_templates
 from support.fakes import FakeDinero, FixedClock, InMemoryConnections, InMemoryIntegrations, InMemoryOrderRecords
 

@@ -9,7 +9,7 @@ import pytest
 
 from dinero_bookkeeping.domain.order_record import OrderStatus
 from dinero_bookkeeping.domain.templates import TemplateKind, TemplateSet
-from dinero_bookkeeping.services.book_order import Outcome
+from dinero_bookkeeping.services.order_steps import Outcome
 from support.events import order_event
 from support.large_orders import many_line_order
 from support.worker_world import INTEGRATION_ID, WorkerWorld

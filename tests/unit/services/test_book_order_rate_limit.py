@@ -13,7 +13,8 @@ from dinero_bookkeeping.domain.errors import DineroValidationError, RetryableErr
 from dinero_bookkeeping.domain.integration import AccountingIntegration, Connection, OrderIntegrationLink
 from dinero_bookkeeping.domain.order_record import OrderStatus
 from dinero_bookkeeping.domain.rate_window import Place, WaitForBudget
-from dinero_bookkeeping.services.book_order import BookOrderService, Outcome
+from dinero_bookkeeping.services.book_order import BookOrderService
+from dinero_bookkeeping.services.order_steps import Outcome
 from support.events import order_event, standard_templates
 from support.fakes import (
     FakeDinero,

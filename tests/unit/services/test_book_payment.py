@@ -12,9 +12,9 @@ from dinero_bookkeeping.domain.integration import AccountingIntegration, Connect
 from dinero_bookkeeping.domain.order_event import OrderHandledEvent
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, RecordKind, invoice_guid_for, order_key
 from dinero_bookkeeping.domain.rate_window import Place, WaitForBudget
-from dinero_bookkeeping.services.book_order import Outcome
 from dinero_bookkeeping.services.book_payment import PAYMENT_CALLS, BookPaymentService
 from dinero_bookkeeping.services.ledger_steps import LedgerSteps
+from dinero_bookkeeping.services.order_steps import Outcome
 from support.events import order_event
 from support.fakes import (
     FakeDineroPayments,
