@@ -89,7 +89,7 @@ def test_a_dropped_webhook_is_recovered_by_the_poll_and_duplicates_give_one_invo
     assert system.sandbox is not None
     references = [invoice["ExternalReference"] for invoice in system.sandbox.state.invoices(DEMO_PRO_ORG_ID)]
     assert sorted(references) == sorted([first["order_id"], second["order_id"]])
-    assert api.call("GET", "/shipmondo/connection")["last_poll_result"].startswith("Read 2 handled")
+    assert api.call("GET", "/shipmondo/connection")["last_poll_result"].startswith("Read 2 fulfilments")
 
 
 def test_a_webhook_and_the_poll_enqueueing_the_same_fulfilment_give_one_invoice(system: LocalSystem) -> None:
