@@ -14,6 +14,7 @@ import requests
 
 from dinero_bookkeeping.adapters.dynamodb_integrations import DynamoIntegrations
 from dinero_bookkeeping.adapters.dynamodb_order_records import DynamoOrderRecords
+from dinero_bookkeeping.adapters.dynamodb_payment_templates import DynamoPaymentTemplates
 from dinero_bookkeeping.adapters.dynamodb_shipmondo import DynamoShipmondo
 from dinero_bookkeeping.adapters.kms_credentials_cipher import KmsCredentialsCipher
 from dinero_bookkeeping.adapters.shipmondo_client import ShipmondoHttp
@@ -54,7 +55,10 @@ def backfill_service(
         min_interval=float(os.environ.get("SHIPMONDO_MIN_REQUEST_INTERVAL_SECONDS", "0.5")),
     )
     feed = ShipmondoOrderFeed(
-        integrations=DynamoIntegrations(table), records=records, queue=SqsOrderQueue(session.client("sqs"), queue_url)
+        integrations=DynamoIntegrations(table),
+        records=records,
+        queue=SqsOrderQueue(session.client("sqs"), queue_url),
+        payment_templates=DynamoPaymentTemplates(table),
     )
     store = DynamoShipmondo(table, KmsCredentialsCipher(session.client("kms"), token_key_id))
     # One page a step: the operator's pause between steps is the pace.

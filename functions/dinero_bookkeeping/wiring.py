@@ -236,6 +236,7 @@ class ShipmondoAdapters:
     integrations: DynamoIntegrations
     records: DynamoOrderRecords
     queue: SqsOrderQueue
+    payment_templates: DynamoPaymentTemplates
     store: DynamoShipmondo
     http: ShipmondoHttp
 
@@ -249,6 +250,7 @@ def build_shipmondo_adapters(settings: ShipmondoSettings) -> ShipmondoAdapters:
         integrations=DynamoIntegrations(table),
         records=DynamoOrderRecords(table, clock, timedelta(days=settings.RECORD_RETENTION_DAYS)),
         queue=SqsOrderQueue(session.client("sqs"), settings.ORDER_QUEUE_URL),
+        payment_templates=DynamoPaymentTemplates(table),
         store=DynamoShipmondo(table, KmsCredentialsCipher(session.client("kms"), settings.TOKEN_KEY_ID)),
         http=ShipmondoHttp(
             requests.Session(),
@@ -265,7 +267,12 @@ def shipmondo_adapters() -> ShipmondoAdapters:
 
 
 def shipmondo_feed(adapters: ShipmondoAdapters) -> ShipmondoOrderFeed:
-    return ShipmondoOrderFeed(integrations=adapters.integrations, records=adapters.records, queue=adapters.queue)
+    return ShipmondoOrderFeed(
+        integrations=adapters.integrations,
+        records=adapters.records,
+        queue=adapters.queue,
+        payment_templates=adapters.payment_templates,
+    )
 
 
 @cache

@@ -89,7 +89,7 @@ def test_a_dropped_webhook_is_recovered_by_the_poll_and_duplicates_give_one_invo
     assert system.sandbox is not None
     references = [invoice["ExternalReference"] for invoice in system.sandbox.state.invoices(DEMO_PRO_ORG_ID)]
     assert sorted(references) == sorted([first["order_id"], second["order_id"]])
-    assert api.call("GET", "/shipmondo/connection")["last_poll_result"].startswith("Read 2 handled")
+    assert api.call("GET", "/shipmondo/connection")["last_poll_result"].startswith("Read 2 fulfilments")
 
 
 def test_a_webhook_and_the_poll_enqueueing_the_same_fulfilment_give_one_invoice(system: LocalSystem) -> None:
@@ -108,6 +108,62 @@ def test_a_webhook_and_the_poll_enqueueing_the_same_fulfilment_give_one_invoice(
     assert system.sandbox is not None
     references = [invoice["ExternalReference"] for invoice in system.sandbox.state.invoices(DEMO_PRO_ORG_ID)]
     assert references == [order["order_id"]]
+
+
+def test_a_paid_order_by_webhook_is_invoiced_and_paid_and_a_return_whose_webhook_was_lost_is_credited(
+    system: LocalSystem,
+) -> None:
+    # Given payments registered on the bank
+    api, integration = _configured(system)
+    api.call(
+        "PUT", f"/integrations/{integration}/payment-template", {"register_payments": True, "deposit_account": 55000}
+    )
+    state = system.shipmondo.state
+    assert system.sandbox is not None
+    dinero = system.sandbox.state
+    (order,) = (state.add_order(API_USER, sales_order) for sales_order in sandbox_orders(("danish_private",)))
+    # When the order is paid and fulfilled, each announced by its webhook
+    state.capture_payment(API_USER, order["id"])
+    state.fulfil(API_USER, order["id"])
+    system.drain_orders()
+    # Then its invoice is booked and paid in full, once
+    (invoice,) = dinero.invoices(DEMO_PRO_ORG_ID)
+    assert (invoice["Status"], invoice["PaymentStatus"]) == ("Booked", "Paid")
+    (payment,) = dinero.payments(DEMO_PRO_ORG_ID, invoice["Guid"])
+    assert payment["DepositAccountNumber"] == 55000 and payment["Amount"] == invoice["TotalInclVat"]
+
+    # When one T-shirt comes back and the return's webhook is lost
+    state.drop_deliveries(1)
+    state.return_goods(API_USER, order["id"], {1101: "1.0"})
+    system.drain_orders()
+    assert dinero.credit_notes(DEMO_PRO_ORG_ID) == []
+    # Then the poll brings the return (and nothing it already booked), and it is credited once
+    system.run_schedules()
+    system.drain_orders()
+    system.run_schedules()
+    system.drain_orders()
+    (credit_note,) = dinero.credit_notes(DEMO_PRO_ORG_ID)
+    assert (credit_note["CreditNoteFor"], credit_note["Status"]) == (invoice["Guid"], "Booked")
+    assert [line["Quantity"] for line in credit_note["ProductLines"]] == [1]
+    assert len(dinero.invoices(DEMO_PRO_ORG_ID)) == 1 and len(dinero.payments(DEMO_PRO_ORG_ID, invoice["Guid"])) == 1
+    assert api.call("GET", "/shipmondo/connection")["last_poll_result"].endswith("enqueued 0")
+
+
+def test_a_cancelled_order_by_webhook_credits_its_booked_invoice(system: LocalSystem) -> None:
+    _configured(system)
+    state = system.shipmondo.state
+    assert system.sandbox is not None
+    dinero = system.sandbox.state
+    (order,) = (state.add_order(API_USER, sales_order) for sales_order in sandbox_orders(("danish_private",)))
+    state.fulfil(API_USER, order["id"])
+    system.drain_orders()
+    (invoice,) = dinero.invoices(DEMO_PRO_ORG_ID)
+    state.cancel(API_USER, order["id"])
+    system.drain_orders()
+    system.run_schedules()  # the poll reads the cancelled order too: its cancellation is recorded already
+    system.drain_orders()
+    (credit_note,) = dinero.credit_notes(DEMO_PRO_ORG_ID)
+    assert credit_note["CreditNoteFor"] == invoice["Guid"] and credit_note["TotalInclVat"] == invoice["TotalInclVat"]
 
 
 def _bad_webhook(system: LocalSystem, hook_url: str, body: str) -> requests.Response:

@@ -21,7 +21,7 @@ from dinero_bookkeeping.services.backfill_shipmondo import BackfillShipmondoServ
 from dinero_bookkeeping.services.connect_shipmondo import ConnectShipmondoService
 from dinero_bookkeeping.services.ingest_shipmondo import IngestShipmondoService
 from dinero_bookkeeping.services.shipmondo_feed import ShipmondoOrderFeed
-from support.fakes import InMemoryOrderHistory
+from support.fakes import InMemoryOrderHistory, InMemoryPaymentTemplates
 
 
 @dataclass
@@ -153,7 +153,7 @@ class ShipmondoWorld:
     ) -> None:
         self.store = InMemoryShipmondoStore()
         self.shipmondo = FakeShipmondo({"user": FakeShipmondoAccount(api_key="key")})
-        feed = ShipmondoOrderFeed(integrations, records, queue)
+        feed = ShipmondoOrderFeed(integrations, records, queue, InMemoryPaymentTemplates())
         self.connect = ConnectShipmondoService(
             self.store, self.shipmondo, clock, "https://api.example/shipmondo/webhooks"
         )

@@ -65,7 +65,7 @@ class Backfill(BaseModel):
     next_page: int = 1
     total_pages: int | None = None
     total_count: int | None = None
-    found: int = 0  # handled fulfilments seen in the period
+    found: int = 0  # fulfilments, payments and cancellations seen in the period
     enqueued: int = 0
     already_recorded: int = 0  # invoiced (or tried) before: skipped
     unlinked: int = 0  # of webshops the merchant has not linked: skipped

@@ -1,9 +1,12 @@
 """From a Shipmondo sales order (webhook `data`, or a page of GET /sales_orders) to our order events.
 
-Every outbound fulfilment that is not cancelled is one handled order: one `order.handled` event, whose id is derived
-from (sales order, fulfilment), so a webhook, the catch-up poll and a backfill that all see it produce the same event
-and the worker books it once. The event is dated at the fulfilment's creation (its handling), so an invoice made late
-(poll, backfill) carries the historical date.
+Every outbound fulfilment that is not cancelled is one handled order: one `order.handled` event; every return
+fulfilment that is not cancelled one `order.returned`; a `payment_status` of paid or marked_as_paid one `order.paid`;
+an `order_status` of cancelled one `order.cancelled` (and nothing else: a cancelled order is not invoiced, returned or
+paid any more). Each event's id is derived from (sales order, what happened), so a webhook, the catch-up poll and a
+backfill that all see it produce the same event and the worker books it once. Fulfilment events are dated at the
+fulfilment's creation (its handling), so an invoice made late (poll, backfill) carries the historical date; payment
+and cancellation at the order's last update.
 
 The webshop (order integration) of a sales order is Shipmondo's `source_name`, the order source the merchant set up
 in Shipmondo, as a slug ("Nordlys Design webshop" → "nordlys-design-webshop"), so it travels in URL paths unchanged;
@@ -17,13 +20,24 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from dinero_bookkeeping.domain.order_event import OrderHandledEvent, SalesOrder
+from dinero_bookkeeping.domain.order_event import (
+    OrderCancelledEvent,
+    OrderHandledEvent,
+    OrderPaidEvent,
+    OrderReturnedEvent,
+    SalesOrder,
+)
+from dinero_bookkeeping.domain.payment import is_paid
 
 MANUAL_WEBSHOP = "shipmondo-manual"
 # SQS carries at most 256 KiB a message.
 MAX_QUEUE_MESSAGE_BYTES = 256 * 1024
 # The Orders actions after which a sales order may have a new outbound fulfilment.
 FULFILMENT_ACTIONS = frozenset({"create_fulfillment", "create_shipment"})
+CANCELLED_ORDER_STATUS = "cancelled"
+
+FulfilmentEvent = OrderHandledEvent | OrderReturnedEvent
+ShipmondoEvent = OrderHandledEvent | OrderReturnedEvent | OrderPaidEvent | OrderCancelledEvent
 
 
 class NotASalesOrderError(Exception):
@@ -53,34 +67,102 @@ def webshop_of(sales_order: dict[str, Any]) -> str:
     return slug[:200] or MANUAL_WEBSHOP
 
 
-def handled_fulfilment_events(merchant_id: str, sales_order: dict[str, Any], now: datetime) -> list[OrderHandledEvent]:
-    """One order.handled event per outbound, not cancelled fulfilment of the order (none: an empty list)."""
+def fulfilment_events(merchant_id: str, sales_order: dict[str, Any], now: datetime) -> list[FulfilmentEvent]:
+    """One order.handled event per outbound, one order.returned per return fulfilment of the order, cancelled
+    fulfilments left out (none: an empty list)."""
     order = _sales_order(sales_order)
     created = {
         fulfilment.get("id"): fulfilment.get("created_at")
         for fulfilment in sales_order.get("order_fulfillments") or []
         if isinstance(fulfilment, dict)
     }
+    webshop = webshop_of(sales_order)
+    events: list[FulfilmentEvent] = []
+    for fulfilment in order.order_fulfillments:
+        if fulfilment.cancelled:
+            continue
+        occurred_at = _moment(created.get(fulfilment.id)) or _moment(sales_order.get("updated_at")) or now
+        if fulfilment.type == "outbound":
+            events.append(
+                OrderHandledEvent(
+                    event_type="order.handled",
+                    event_id=f"shipmondo:{order.id}:{fulfilment.id}",
+                    occurred_at=occurred_at,
+                    merchant_id=merchant_id,
+                    order_integration_id=webshop,
+                    sales_order=order,
+                    fulfillment_id=fulfilment.id,
+                )
+            )
+        else:
+            events.append(
+                OrderReturnedEvent(
+                    event_type="order.returned",
+                    event_id=f"shipmondo:{order.id}:return-{fulfilment.id}",
+                    occurred_at=occurred_at,
+                    merchant_id=merchant_id,
+                    order_integration_id=webshop,
+                    sales_order=order,
+                    fulfillment_id=fulfilment.id,
+                )
+            )
+    return events
+
+
+def payment_events(merchant_id: str, sales_order: dict[str, Any], now: datetime) -> list[OrderPaidEvent]:
+    """order.paid when the order is paid (or marked as paid), else nothing."""
+    order = _sales_order(sales_order)
+    if not is_paid(order):
+        return []
     return [
-        OrderHandledEvent(
-            event_type="order.handled",
-            event_id=f"shipmondo:{order.id}:{fulfilment.id}",
-            occurred_at=_moment(created.get(fulfilment.id)) or _moment(sales_order.get("updated_at")) or now,
+        OrderPaidEvent(
+            event_type="order.paid",
+            event_id=f"shipmondo:{order.id}:paid",
+            occurred_at=_moment(sales_order.get("updated_at")) or now,
             merchant_id=merchant_id,
             order_integration_id=webshop_of(sales_order),
             sales_order=order,
-            fulfillment_id=fulfilment.id,
         )
-        for fulfilment in order.order_fulfillments
-        if fulfilment.type == "outbound" and not fulfilment.cancelled
     ]
 
 
-# What each Orders action of a webhook becomes. Actions not named here are acknowledged and not enqueued (the catch-up
-# poll does not need them either). Returns, cancellations and payments are for the integrator to add here once their
-# events exist on the queue's contract.
+def cancellation_events(merchant_id: str, sales_order: dict[str, Any], now: datetime) -> list[OrderCancelledEvent]:
+    """order.cancelled when the order's status is cancelled, else nothing."""
+    order = _sales_order(sales_order)
+    if not is_cancelled(sales_order):
+        return []
+    return [
+        OrderCancelledEvent(
+            event_type="order.cancelled",
+            event_id=f"shipmondo:{order.id}:cancelled",
+            occurred_at=_moment(sales_order.get("updated_at")) or now,
+            merchant_id=merchant_id,
+            order_integration_id=webshop_of(sales_order),
+            sales_order=order,
+        )
+    ]
+
+
+def sales_order_events(merchant_id: str, sales_order: dict[str, Any], now: datetime) -> list[ShipmondoEvent]:
+    """Everything the order's current state asks of the books (the catch-up poll and backfill read orders so)."""
+    if is_cancelled(sales_order):
+        return [*cancellation_events(merchant_id, sales_order, now)]
+    return [*fulfilment_events(merchant_id, sales_order, now), *payment_events(merchant_id, sales_order, now)]
+
+
+def is_cancelled(sales_order: dict[str, Any]) -> bool:
+    status = sales_order.get("order_status")
+    return isinstance(status, str) and status.strip().lower() == CANCELLED_ORDER_STATUS
+
+
+# What each Orders action of a webhook becomes. Actions not named here (payment_refunded, delete, ...) are acknowledged
+# and not enqueued: a refund is registered with the return's credit note, and the catch-up poll reads the order's state.
 EventMapper = Callable[[str, dict[str, Any], datetime], Sequence[BaseModel]]
-ACTION_MAPPERS: dict[str, EventMapper] = dict.fromkeys(FULFILMENT_ACTIONS, handled_fulfilment_events)
+ACTION_MAPPERS: dict[str, EventMapper] = {
+    **dict.fromkeys(FULFILMENT_ACTIONS, fulfilment_events),
+    "payment_captured": payment_events,
+    "status_update": cancellation_events,
+}
 
 
 def _sales_order(resource: dict[str, Any]) -> SalesOrder:

@@ -1,6 +1,6 @@
 """Use case: the catch-up poll. Shipmondo does not retry a webhook that failed, so every few minutes each connected
 merchant's sales orders updated since the watermark are read (GET /sales_orders, updated_at_min/max, every page)
-and each handled fulfilment without an order record is enqueued.
+and each handled or returned fulfilment, payment and cancellation without its order record is enqueued.
 
 The watermark moves to the end of the window only when every page of the window was read and enqueued, and only if
 the window's order count did not change while paging (Shipmondo pages an unsorted result: an order updated meanwhile
@@ -98,7 +98,7 @@ class PollShipmondoService:
             page = api.sales_orders(filters, page.page + 1)
         if page.total_count != first_total:
             return False, "Orders changed while paging; the window is read again next run"
-        return True, f"Read {count.found} handled fulfilments, enqueued {count.enqueued}"
+        return True, f"Read {count.found} fulfilments, payments and cancellations, enqueued {count.enqueued}"
 
 
 def _add(total: FeedCount, part: FeedCount) -> None:

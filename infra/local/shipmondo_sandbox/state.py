@@ -109,6 +109,38 @@ class ShipmondoSandboxState:
         self._notify(api_user, order, "create_fulfillment")
         return fulfilment
 
+    def return_goods(self, api_user: str, sales_order_id: int, quantities: dict[int, str]) -> dict[str, Any]:
+        """Goods came back: a return fulfilment of these order lines' quantities, with its create_fulfillment
+        webhooks."""
+        with self.lock:
+            order = self.accounts[api_user].orders[sales_order_id]
+            stamp = now_iso()
+            fulfilment = {
+                "id": self.new_id(),
+                "code": f"{order['order_id']}-{len(order['order_fulfillments']) + 1}",
+                "type": "return",
+                "cancelled": False,
+                "fulfilled_by_third_party": False,
+                "created_at": stamp,
+                "updated_at": stamp,
+                "fulfillment_lines": [
+                    {"id": self.new_id(), "order_line_id": line_id, "shipped_quantity": quantity}
+                    for line_id, quantity in quantities.items()
+                ],
+            }
+            order["order_fulfillments"].append(fulfilment)
+            order["updated_at"] = stamp
+            checked("SalesOrder", order)
+        self._notify(api_user, order, "create_fulfillment")
+        return fulfilment
+
+    def cancel(self, api_user: str, sales_order_id: int) -> None:
+        with self.lock:
+            order = self.accounts[api_user].orders[sales_order_id]
+            order |= {"order_status": "cancelled", "updated_at": now_iso()}
+            checked("SalesOrder", order)
+        self._notify(api_user, order, "status_update")
+
     def capture_payment(self, api_user: str, sales_order_id: int) -> None:
         with self.lock:
             order = self.accounts[api_user].orders[sales_order_id]

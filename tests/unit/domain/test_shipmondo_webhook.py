@@ -8,13 +8,6 @@ from typing import Any
 import jwt
 import pytest
 
-from dinero_bookkeeping.domain.shipmondo_orders import (
-    ACTION_MAPPERS,
-    MANUAL_WEBSHOP,
-    NotASalesOrderError,
-    handled_fulfilment_events,
-    webshop_of,
-)
 from dinero_bookkeeping.domain.shipmondo_webhook import (
     WebhookAuthenticationError,
     WebhookPayloadError,
@@ -90,31 +83,3 @@ def test_a_body_that_is_not_a_jwt_envelope_is_a_payload_error(body: str) -> None
 def test_a_garbled_token_is_an_authentication_error() -> None:
     with pytest.raises(WebhookAuthenticationError):
         verify_message(_body("a.b.c"), KEY, HEADERS, NOW)
-
-
-def test_each_outbound_fulfilment_is_one_handled_event_dated_at_its_creation() -> None:
-    order = _sales_order()
-    first = dict(order["order_fulfillments"][0])
-    order["order_fulfillments"] = [
-        {**first, "id": 1, "created_at": "2026-03-01T08:00:00Z"},
-        {**first, "id": 2, "type": "return"},
-        {**first, "id": 3, "cancelled": True},
-        {**first, "id": 4, "created_at": "2026-03-05T08:00:00Z"},
-    ]
-    events = handled_fulfilment_events("merchant-9", order, NOW)
-    assert [(event.fulfillment_id, event.occurred_at.day) for event in events] == [(1, 1), (4, 5)]
-    assert {event.merchant_id for event in events} == {"merchant-9"}
-    assert {event.order_integration_id for event in events} == {"nordlys-design-webshop"}
-    assert [event.event_id for event in events] == ["shipmondo:5123401:1", "shipmondo:5123401:4"]
-
-
-def test_an_order_without_fulfilments_gives_no_event_and_an_unreadable_one_is_refused() -> None:
-    assert handled_fulfilment_events("m", {**_sales_order(), "order_fulfillments": []}, NOW) == []
-    with pytest.raises(NotASalesOrderError, match="order_lines"):
-        handled_fulfilment_events("m", {"id": 1, "order_id": "x"}, NOW)
-
-
-def test_mapped_actions_are_the_fulfilment_ones_and_webshops_are_slugs() -> None:
-    assert set(ACTION_MAPPERS) == {"create_fulfillment", "create_shipment"}
-    assert webshop_of({"source_name": "  Nordlys Design / DK "}) == "nordlys-design-dk"
-    assert webshop_of({"source_name": None}) == MANUAL_WEBSHOP

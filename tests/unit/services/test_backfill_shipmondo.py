@@ -18,7 +18,13 @@ from dinero_bookkeeping.domain.shipmondo_connection import (
 from dinero_bookkeeping.services.backfill_shipmondo import BackfillShipmondoService
 from dinero_bookkeeping.services.shipmondo_feed import ShipmondoOrderFeed
 from support.events import order_event
-from support.fakes import FixedClock, InMemoryIntegrations, InMemoryOrderHistory, InMemoryOrderQueue
+from support.fakes import (
+    FixedClock,
+    InMemoryIntegrations,
+    InMemoryOrderHistory,
+    InMemoryOrderQueue,
+    InMemoryPaymentTemplates,
+)
 from support.shipmondo_fakes import (
     FakeShipmondo,
     FakeShipmondoAccount,
@@ -52,7 +58,7 @@ class World:
         self.service = BackfillShipmondoService(
             store=self.store,
             shipmondo=FakeShipmondo({"user": self.account}),
-            feed=ShipmondoOrderFeed(integrations, self.records, self.queue),
+            feed=ShipmondoOrderFeed(integrations, self.records, self.queue, InMemoryPaymentTemplates()),
             records=InMemoryRecordStatuses(self.records),
             clock=self.clock,
             pages_per_step=2,

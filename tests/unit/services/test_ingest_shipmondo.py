@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from dinero_bookkeeping.domain.errors import RetryableError
-from dinero_bookkeeping.domain.order_event import OrderHandledEvent
+from dinero_bookkeeping.domain.order_event import OrderHandledEvent, parse_order_event
 from dinero_bookkeeping.domain.shipmondo_connection import ShipmondoConnection, ShipmondoCredentials
 from dinero_bookkeeping.services.ingest_shipmondo import IngestShipmondoService
 from support.events import order_event
@@ -59,14 +59,27 @@ def test_a_fulfilment_webhook_puts_an_order_handled_event_of_the_merchant_on_the
     assert records.rejected == []
 
 
-def test_create_shipment_maps_like_create_fulfillment_and_other_actions_are_acknowledged_only() -> None:
+def test_create_shipment_maps_like_create_fulfillment_and_unmapped_actions_are_acknowledged_only() -> None:
     service, queue, _ = _service()
-    order = order_event("danish_private")["sales_order"]
+    order = order_event("danish_private")["sales_order"]  # paid, sent
     assert service.receive(HOOK, _delivery(order), _headers("create_shipment"), "d-1").enqueued == 1
-    for action in ("payment_captured", "status_update", "payment_refunded"):
+    for action in ("status_update", "payment_refunded", "delete"):
         outcome = service.receive(HOOK, _delivery(order), _headers(action), "d-2")
         assert (outcome.status, outcome.enqueued) == (HTTPStatus.OK, 0)
     assert len(queue.sent) == 1
+
+
+def test_a_captured_payment_and_a_cancellation_put_their_events_of_the_merchant_on_the_queue() -> None:
+    service, queue, _ = _service()
+    order = order_event("danish_private")["sales_order"]
+    assert service.receive(HOOK, _delivery(order), _headers("payment_captured"), "d-1").enqueued == 1
+    cancelled = order | {"order_status": "cancelled"}
+    assert service.receive(HOOK, _delivery(cancelled), _headers("status_update"), "d-2").enqueued == 1
+    events = [parse_order_event(body) for body in queue.sent]
+    assert [(event.event_type, event.merchant_id, event.event_id) for event in events] == [
+        ("order.paid", "merchant-7", "shipmondo:5123401:paid"),
+        ("order.cancelled", "merchant-7", "shipmondo:5123401:cancelled"),
+    ]
 
 
 def test_wrong_key_unknown_url_bad_body_and_not_an_order_are_4xx_and_kept_with_the_reason() -> None:

@@ -9,12 +9,29 @@ from pydantic import SecretStr
 
 from dinero_bookkeeping.domain.errors import RetryableError
 from dinero_bookkeeping.domain.integration import OrderIntegrationLink
-from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, invoice_guid_for, order_key
+from dinero_bookkeeping.domain.order_record import (
+    OrderRecord,
+    OrderStatus,
+    RecordKind,
+    cancellation_key,
+    invoice_guid_for,
+    order_key,
+    payment_key,
+    record_guid_for,
+    return_key,
+)
+from dinero_bookkeeping.domain.payment import PaymentTemplate
 from dinero_bookkeeping.domain.shipmondo_connection import ShipmondoConnection, ShipmondoCredentials
 from dinero_bookkeeping.services.poll_shipmondo import PollShipmondoService
 from dinero_bookkeeping.services.shipmondo_feed import ShipmondoOrderFeed
 from support.events import order_event
-from support.fakes import FixedClock, InMemoryIntegrations, InMemoryOrderHistory, InMemoryOrderQueue
+from support.fakes import (
+    FixedClock,
+    InMemoryIntegrations,
+    InMemoryOrderHistory,
+    InMemoryOrderQueue,
+    InMemoryPaymentTemplates,
+)
 from support.shipmondo_fakes import FakeShipmondo, FakeShipmondoAccount, InMemoryShipmondoStore
 
 MERCHANT = "merchant-1"
@@ -49,10 +66,11 @@ class World:
         )
         self.records = InMemoryOrderHistory()
         self.queue = InMemoryOrderQueue()
+        self.payment_templates = InMemoryPaymentTemplates()
         self.service = PollShipmondoService(
             store=self.store,
             shipmondo=FakeShipmondo({"user": self.account}),
-            feed=ShipmondoOrderFeed(self.integrations, self.records, self.queue),
+            feed=ShipmondoOrderFeed(self.integrations, self.records, self.queue, self.payment_templates),
             clock=self.clock,
         )
 
@@ -64,6 +82,28 @@ class World:
             order
             | {"id": sales_order_id, "source_name": source, "order_fulfillments": [fulfilment], "updated_at": stamp}
         )
+
+    def add_record(
+        self, kind: RecordKind, key: str, fulfillment_id: int | None, status: OrderStatus = OrderStatus.BOOKED
+    ) -> None:
+        guid = record_guid_for(kind, INTEGRATION, key)
+        self.records.records[guid] = OrderRecord(
+            integration_id=INTEGRATION,
+            order_key=key,
+            order_integration_id=WEBSHOP,
+            sales_order_id=int(key.split("#")[1]),
+            order_number="10421",
+            fulfillment_id=fulfillment_id,
+            status=status,
+            invoice_guid=guid,
+            kind=kind,
+            created_at=self.clock.now(),
+            updated_at=self.clock.now(),
+        )
+
+    def enqueued_events(self) -> list[tuple[str, int, int | None]]:
+        events = [json.loads(body) for body in self.queue.sent]
+        return sorted((e["event_type"], e["sales_order"]["id"], e.get("fulfillment_id")) for e in events)
 
     def enqueued_orders(self) -> list[int]:
         return sorted(json.loads(body)["sales_order"]["id"] for body in self.queue.sent)
@@ -142,6 +182,58 @@ def test_recorded_fulfilments_are_not_enqueued_again() -> None:
     (outcome,) = world.service.poll_all()
     assert world.enqueued_orders() == [2]
     assert (outcome.count.already_recorded, outcome.count.enqueued) == (1, 1)
+
+
+def test_a_return_is_enqueued_as_order_returned_until_its_credit_note_is_recorded() -> None:
+    world = World()
+    world.add_handled_order(1)
+    order = world.account.orders[0]
+    order["order_fulfillments"].append({**order["order_fulfillments"][0], "id": 11, "type": "return"})
+    world.add_record(RecordKind.INVOICE, order_key(WEBSHOP, 1, 10), 10)
+    (outcome,) = world.service.poll_all()
+    assert world.enqueued_events() == [("order.returned", 1, 11)]
+    assert (outcome.count.found, outcome.count.already_recorded) == (2, 1)
+    world.add_record(RecordKind.CREDIT_NOTE, return_key(WEBSHOP, 1, 11), 11, OrderStatus.FAILED)
+    world.clock.advance(60)
+    (again,) = world.service.poll_all()
+    assert len(world.queue.sent) == 1 and again.count.already_recorded == 2
+
+
+def test_a_cancelled_order_is_enqueued_as_order_cancelled_only_until_its_cancellation_is_recorded() -> None:
+    world = World()
+    world.add_handled_order(1)
+    world.account.orders[0]["order_status"] = "cancelled"
+    world.service.poll_all()
+    assert world.enqueued_events() == [("order.cancelled", 1, None)]  # not invoiced, returned or paid any more
+    world.add_record(RecordKind.CANCELLATION, cancellation_key(WEBSHOP, 1), None, OrderStatus.SKIPPED)
+    world.clock.advance(60)
+    world.service.poll_all()
+    assert len(world.queue.sent) == 1
+
+
+def test_a_paid_order_is_enqueued_as_order_paid_while_one_of_its_invoices_lacks_its_payment() -> None:
+    world = World()
+    world.payment_templates.put_payment_template(
+        INTEGRATION, PaymentTemplate(register_payments=True, deposit_account=55000)
+    )
+    world.add_handled_order(1)  # paid, not invoiced yet: its order.handled brings the payment
+    world.add_handled_order(2)  # paid and invoiced, its payment not registered
+    world.add_handled_order(3)  # paid, invoiced and its payment registered
+    world.add_handled_order(4)  # paid, its invoice still being made
+    for number in (2, 3):
+        world.add_record(RecordKind.INVOICE, order_key(WEBSHOP, number, number * 10), number * 10)
+    world.add_record(RecordKind.PAYMENT, payment_key(order_key(WEBSHOP, 3, 30)), 30)
+    world.add_record(RecordKind.INVOICE, order_key(WEBSHOP, 4, 40), 40, OrderStatus.PROCESSING)
+    world.service.poll_all()
+    assert world.enqueued_events() == [("order.handled", 1, 10), ("order.paid", 2, None)]
+
+
+def test_no_order_paid_is_enqueued_while_the_integrations_payments_are_off() -> None:
+    world = World()
+    world.add_handled_order(1)
+    world.add_record(RecordKind.INVOICE, order_key(WEBSHOP, 1, 10), 10)
+    (outcome,) = world.service.poll_all()
+    assert world.queue.sent == [] and (outcome.count.found, outcome.count.already_recorded) == (1, 1)
 
 
 def test_a_long_outage_is_caught_up_a_day_per_run() -> None:
