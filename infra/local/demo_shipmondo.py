@@ -35,7 +35,7 @@ def connect_shipmondo(system: LocalSystem, api: Any) -> dict[str, Any]:
 def run_shipmondo_demo(
     system: LocalSystem, api: Any, integration_id: str, say: Callable[[str], None] = print
 ) -> list[dict[str, Any]]:
-    say("8. The merchant connects Shipmondo (API user and key, webhook key): checked, stored encrypted")
+    say("9. The merchant connects Shipmondo (API user and key, webhook key): checked, stored encrypted")
     connection = connect_shipmondo(system, api)
     say(f"   account {connection['account_name']}: {connection['webhooks']} webhooks registered in Shipmondo")
     state = system.shipmondo.state
@@ -44,7 +44,7 @@ def run_shipmondo_demo(
     say(f"   webshops in the Shipmondo account: {', '.join(webshops)}; linking {WEBSHOP}")
     api.call("PUT", f"/integrations/{integration_id}/links/{WEBSHOP}")
 
-    say("9. Orders are fulfilled in Shipmondo; its webhooks bring them (the second one's webhook is lost)")
+    say("10. Orders are fulfilled in Shipmondo; its webhooks bring them (the second one's webhook is lost)")
     for index, order in enumerate(orders):
         if index == 1:
             state.drop_deliveries(1)
@@ -53,7 +53,7 @@ def run_shipmondo_demo(
         outcome = "dropped" if delivery.dropped else f"answered {delivery.status}"
         say(f"   - webhook {delivery.action} for sales order {delivery.sales_order_id}: {outcome}")
     system.drain_orders()
-    say("10. The catch-up poll reads the orders updated since its watermark and enqueues what is missing")
+    say("11. The catch-up poll reads the orders updated since its watermark and enqueues what is missing")
     system.run_schedules()
     system.drain_orders()
     shown = api.call("GET", f"/integrations/{integration_id}/orders")["orders"]
