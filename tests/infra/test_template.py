@@ -460,5 +460,11 @@ def test_poll_function_when_expanded_runs_on_a_schedule_from_its_parameter(resou
     assert rules[0]["Properties"]["ScheduleExpression"] == {"Ref": "ShipmondoPollSchedule"}
     assert rules[0]["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ShipmondoPollFunction", "Arn"]}
     dynamodb = _granted(resources, "ShipmondoPollFunction", "dynamodb")
-    assert set(dynamodb) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+    assert set(dynamodb) == {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    }
     assert _granted(resources, "ShipmondoPollFunction", "secretsmanager") == {}
