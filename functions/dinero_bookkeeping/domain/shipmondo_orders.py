@@ -114,16 +114,7 @@ def payment_events(merchant_id: str, sales_order: dict[str, Any], now: datetime)
     order = _sales_order(sales_order)
     if not is_paid(order):
         return []
-    return [
-        OrderPaidEvent(
-            event_type="order.paid",
-            event_id=f"shipmondo:{order.id}:paid",
-            occurred_at=_moment(sales_order.get("updated_at")) or now,
-            merchant_id=merchant_id,
-            order_integration_id=webshop_of(sales_order),
-            sales_order=order,
-        )
-    ]
+    return [OrderPaidEvent(event_type="order.paid", **_whole_order(merchant_id, sales_order, order, "paid", now))]
 
 
 def cancellation_events(merchant_id: str, sales_order: dict[str, Any], now: datetime) -> list[OrderCancelledEvent]:
@@ -131,16 +122,22 @@ def cancellation_events(merchant_id: str, sales_order: dict[str, Any], now: date
     order = _sales_order(sales_order)
     if not is_cancelled(sales_order):
         return []
-    return [
-        OrderCancelledEvent(
-            event_type="order.cancelled",
-            event_id=f"shipmondo:{order.id}:cancelled",
-            occurred_at=_moment(sales_order.get("updated_at")) or now,
-            merchant_id=merchant_id,
-            order_integration_id=webshop_of(sales_order),
-            sales_order=order,
-        )
-    ]
+    fields = _whole_order(merchant_id, sales_order, order, "cancelled", now)
+    return [OrderCancelledEvent(event_type="order.cancelled", **fields)]
+
+
+def _whole_order(
+    merchant_id: str, sales_order: dict[str, Any], order: SalesOrder, what: str, now: datetime
+) -> dict[str, Any]:
+    """The fields of an event about the whole order: one deterministic id per order and kind, so webhook and poll
+    duplicates are one event."""
+    return {
+        "event_id": f"shipmondo:{order.id}:{what}",
+        "occurred_at": _moment(sales_order.get("updated_at")) or now,
+        "merchant_id": merchant_id,
+        "order_integration_id": webshop_of(sales_order),
+        "sales_order": order,
+    }
 
 
 def sales_order_events(merchant_id: str, sales_order: dict[str, Any], now: datetime) -> list[ShipmondoEvent]:

@@ -26,10 +26,9 @@ from dinero_bookkeeping.domain.errors import (
     BookkeepingError,
     DineroValidationError,
     MalformedEventError,
-    PermanentError,
     RetryableError,
 )
-from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegration, ConnectionStatus
+from dinero_bookkeeping.domain.integration import ID_NAMESPACE, AccountingIntegration
 from dinero_bookkeeping.domain.invoice import build_invoice, needs_oss_settings, skip_reason
 from dinero_bookkeeping.domain.order_event import OrderEventBase, OrderHandledEvent, parse_order_event
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, RecordKind, invoice_guid_for, order_key
@@ -46,7 +45,14 @@ from dinero_bookkeeping.ports import (
     OrderRecordRepository,
     RateLimiter,
 )
-from dinero_bookkeeping.services.order_steps import Outcome, StepOutcome, run_claimed, unacquired
+from dinero_bookkeeping.services.order_steps import (
+    Outcome,
+    StepOutcome,
+    require_reachable,
+    run_claimed,
+    unacquired,
+    unmetered,
+)
 
 if TYPE_CHECKING:
     from dinero_bookkeeping.services.order_follow_ups import OrderFollowUps
@@ -202,14 +208,14 @@ class BookOrderService:
         if skip:
             self.records.finish(record, OrderStatus.SKIPPED, reason=skip)
             return Outcome.SKIPPED
-        self._require_connected(integration)
+        require_reachable(integration, self.connections)
         templates = self.integrations.get_templates(integration.integration_id)
         oss = self.integrations.get_oss_settings(integration.integration_id) if needs_oss_settings(event) else None
         with _event_defects(event):
             draft = build_invoice(event, templates, record.invoice_guid, oss)
         known_contact = self.contacts.get_contact(integration.integration_id, draft.contact.lookup_key)
         if self.rate_limiter is None:
-            api = self.dinero.for_organization(integration.connection_id, integration.organization_id, _unmetered)
+            api = self.dinero.for_organization(integration.connection_id, integration.organization_id, unmetered)
             return self._book(api, integration, draft, record, known_contact, look_up_first=resumed)
         calls = _calls_needed(contact_known=known_contact is not None, book=integration.book_automatically)
         reservation = self.rate_limiter.reserve(
@@ -260,15 +266,6 @@ class BookOrderService:
         if not integration.active:
             return f"Accounting integration for {integration.organization_name} is not active"
         return skip_reason(event)
-
-    def _require_connected(self, integration: AccountingIntegration) -> None:
-        if not integration.is_pro:
-            raise PermanentError(
-                f"{integration.organization_name} has no Dinero Pro subscription, which Dinero's API requires"
-            )
-        connection = self.connections.get_connection(integration.connection_id)
-        if connection is None or connection.status is ConnectionStatus.DISCONNECTED:
-            raise PermanentError("Dinero is disconnected: connect Dinero again, then retry the order")
 
     def _contact_guid(
         self, api: DineroOrganizationApi, integration: AccountingIntegration, contact: ContactDetails
@@ -359,10 +356,6 @@ def _calls_needed(*, contact_known: bool, book: bool) -> int:
     """The Dinero calls of a first attempt: create and read back the invoice; look up and create the contact unless
     it is known; book it when booking automatically. The rate limiter adds the lookup a resumed attempt makes."""
     return 2 + (0 if contact_known else 2) + (1 if book else 0)
-
-
-def _unmetered() -> None:
-    """A lone worker without a shared budget (tests of the other rules)."""
 
 
 def _contact_guid_for(integration: AccountingIntegration, contact: ContactDetails) -> uuid.UUID:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from dinero_bookkeeping.domain.credit_note import InvoicedDocument
 from dinero_bookkeeping.domain.errors import PermanentError
-from dinero_bookkeeping.domain.integration import AccountingIntegration, ConnectionStatus
+from dinero_bookkeeping.domain.integration import AccountingIntegration
 from dinero_bookkeeping.domain.invoice import build_invoice, needs_oss_settings
 from dinero_bookkeeping.domain.order_event import OrderEventBase, OrderHandledEvent, SalesOrder
 from dinero_bookkeeping.domain.order_record import (
@@ -34,7 +34,7 @@ from dinero_bookkeeping.ports import (
     LedgerRecords,
     RateLimiter,
 )
-from dinero_bookkeeping.services.order_steps import Outcome, run_claimed, unacquired
+from dinero_bookkeeping.services.order_steps import Outcome, require_reachable, run_claimed, unacquired, unmetered
 
 # An invoice in Dinero (booked, or a draft left for review): what a payment or credit note can refer to.
 INVOICED = frozenset({OrderStatus.BOOKED, OrderStatus.DRAFT})
@@ -113,7 +113,7 @@ class LedgerSteps:
             return Outcome.SKIPPED
 
         def connected_step() -> Outcome:
-            self._require_connected(integration)
+            require_reachable(integration, self.connections)
             return self._with_budget(integration, record, calls, step, resumed=claim.resumed, place=place)
 
         return run_claimed(self.records, self.clock, record, connected_step, final_attempt=final_attempt)
@@ -154,7 +154,7 @@ class LedgerSteps:
         place: Place | None,
     ) -> Outcome:
         if self.rate_limiter is None:
-            api = self.dinero.for_organization(integration.connection_id, integration.organization_id, _unmetered)
+            api = self.dinero.for_organization(integration.connection_id, integration.organization_id, unmetered)
             return step(record, api, resumed)
         reservation = self.rate_limiter.reserve(
             integration.organization_id, calls, self.clock.now(), resumed=resumed, place=place
@@ -167,16 +167,3 @@ class LedgerSteps:
             return step(record, api, reservation.look_up_first)
         finally:
             self.rate_limiter.settle(reservation, budget.used, budget.last_call_at)
-
-    def _require_connected(self, integration: AccountingIntegration) -> None:
-        if not integration.is_pro:
-            raise PermanentError(
-                f"{integration.organization_name} has no Dinero Pro subscription, which Dinero's API requires"
-            )
-        connection = self.connections.get_connection(integration.connection_id)
-        if connection is None or connection.status is ConnectionStatus.DISCONNECTED:
-            raise PermanentError("Dinero is disconnected: connect Dinero again, then retry the order")
-
-
-def _unmetered() -> None:
-    """A lone worker without a shared budget (tests of the other rules)."""

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dinero_bookkeeping.domain.errors import PermanentError, RetryableError
+from dinero_bookkeeping.domain.integration import AccountingIntegration, ConnectionStatus
 from dinero_bookkeeping.domain.order_record import OrderRecord, OrderStatus, RecordKind
 from dinero_bookkeeping.domain.rate_window import WaitForBudget
 from dinero_bookkeeping.observability import logger
-from dinero_bookkeeping.ports import Claim, Clock, OrderRecordRepository
+from dinero_bookkeeping.ports import Claim, Clock, ConnectionRepository, OrderRecordRepository
 
 
 class Outcome(StrEnum):
@@ -36,6 +37,21 @@ class StepOutcome:
 
     kind: RecordKind
     outcome: Outcome
+
+
+def require_reachable(integration: AccountingIntegration, connections: ConnectionRepository) -> None:
+    """Dinero's API serves Pro organizations through a live connection; anything else is a permanent failure."""
+    if not integration.is_pro:
+        raise PermanentError(
+            f"{integration.organization_name} has no Dinero Pro subscription, which Dinero's API requires"
+        )
+    connection = connections.get_connection(integration.connection_id)
+    if connection is None or connection.status is ConnectionStatus.DISCONNECTED:
+        raise PermanentError("Dinero is disconnected: connect Dinero again, then retry the order")
+
+
+def unmetered() -> None:
+    """The request meter of a lone worker without a shared budget (tests of the other rules)."""
 
 
 def unacquired(claim: Claim, clock: Clock) -> Outcome:
